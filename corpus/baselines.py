@@ -1,0 +1,48 @@
+"""Frequency baselines for next-word prediction, fitted on training ids.
+
+* unigram: always guess the most frequent words.
+* bigram: guess the most frequent followers of the previous word, topped up with the
+  most frequent words when a word has fewer than k followers.
+
+Both return ranked guesses of shape (B, k) so they are scored exactly like the model.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def unigram_ranking(train_ids: np.ndarray, vocabulary_size: int, k: int) -> np.ndarray:
+    """The ``k`` most frequent ids in ``train_ids`` (N,), most frequent first; shape (k,)."""
+    counts = np.bincount(train_ids, minlength=vocabulary_size)
+    return np.argsort(-counts, kind="stable")[:k].astype(np.int32)
+
+
+def bigram_table(train_ids: np.ndarray, vocabulary_size: int, k: int) -> np.ndarray:
+    """For each previous id, its ``k`` most frequent followers; shape (V, k), int32.
+
+    Rows with fewer than ``k`` distinct followers are completed with the unigram ranking
+    (skipping words already in the row).
+    """
+    unigram = unigram_ranking(train_ids, vocabulary_size, k * 2)
+    pairs = train_ids[:-1].astype(np.int64) * vocabulary_size + train_ids[1:]
+    codes, counts = np.unique(pairs, return_counts=True)
+    previous, follower = codes // vocabulary_size, codes % vocabulary_size
+    order = np.lexsort((-counts, previous))
+    table = np.full((vocabulary_size, k), -1, dtype=np.int32)
+    filled = np.zeros(vocabulary_size, dtype=np.int64)
+    for prev, nxt in zip(previous[order], follower[order]):
+        if filled[prev] < k:
+            table[prev, filled[prev]] = nxt
+            filled[prev] += 1
+    for row in np.nonzero(filled < k)[0]:
+        extra = [u for u in unigram if u not in table[row, : filled[row]]]
+        table[row, filled[row] :] = extra[: k - filled[row]]
+    return table
+
+
+def top_k_accuracy(ranked: np.ndarray, targets: np.ndarray, k: int) -> float:
+    """Share of rows of ``ranked`` (B, >=k) whose first ``k`` entries contain ``targets`` (B,)."""
+    if len(targets) == 0:
+        return float("nan")
+    return float(np.mean(np.any(ranked[:, :k] == targets[:, None], axis=1)))

@@ -1,0 +1,242 @@
+"""The pipeline's settings: one dataclass per stage, a TOML file, presets and ``--set`` overrides.
+
+A config file has one table per stage (``[segment]``, ``[train]``, ...) plus an optional
+top-level ``preset = "seed"``. Every key must exist in the stage's dataclass and have the
+right type; anything else is a :class:`ConfigError` that names the key::
+
+    preset = "default"
+    [train]
+    epochs = 3
+    batch_size = 256
+
+Overrides from the command line look like ``--set train.epochs=3`` and use TOML syntax for
+the value (bare words are taken as strings).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+
+class ConfigError(ValueError):
+    """A config file or override names an unknown key or gives a value of the wrong type."""
+
+
+def _not_hashed(default: Any) -> Any:
+    """A setting that never changes a stage's output (e.g. worker counts): left out of cache keys."""
+    return field(default=default, metadata={"hashed": False})
+
+
+@dataclass
+class FixEncodingConfig:
+    encoding: str = ""  # "" = detect; else a Python codec name such as "gb18030"
+    errors: str = "strict"  # "strict" or "replace"
+    fullwidth_to_halfwidth: bool = False
+    unify_quotes: bool = False
+    strip_indentation: bool = False
+
+
+@dataclass
+class SegmentConfig:
+    hmm: bool = True
+    user_dictionary: str = ""
+    keep_punctuation: bool = True
+    workers: int = _not_hashed(0)  # 0 = one per core
+
+
+@dataclass
+class Word2VecConfig:
+    vector_size: int = 200
+    window: int = 8
+    negative: int = 25
+    hierarchical_softmax: bool = False
+    cbow: bool = True
+    sample: float = 1e-4
+    epochs: int = 15
+    min_count: int = 5
+    seed: int = 1
+    vectors: str = ""  # an existing C-format vectors.bin to use instead of training
+    workers: int = _not_hashed(0)
+
+
+@dataclass
+class WindowsConfig:
+    length: int = 20
+    validation_fraction: float = 0.05
+
+
+@dataclass
+class TrainConfig:
+    loss: str = "softmax"  # "mse", "cosine" or "softmax" (scaled cosine over every word)
+    train_output_vectors: bool = True  # softmax only: output word vectors start from word2vec and train
+    learn_scale: bool = True  # softmax only: the cosine scale is a trained weight
+    scale: float = 20.0
+    optimizer: str = "adam"  # "adam" or "sgd"
+    learning_rate: float = 0.002
+    batch_size: int = 128
+    epochs: int = 4
+    lstm_units: int = 200
+    dropout: float = 0.0
+    early_stopping: bool = False
+    patience: int = 2
+    max_train_windows: int = 0  # 0 = every window each epoch; else a random subset per epoch
+    metric_windows: int = 4000  # validation windows scored for top-1/top-10 after each epoch
+    histograms: bool = True
+    seed: int = 1
+
+
+@dataclass
+class EvaluateConfig:
+    max_windows: int = 0  # 0 = every validation window
+
+
+@dataclass
+class GenerateConfig:
+    seed_text: str = ""  # "" = the first words of the held-out text
+    length: int = 60
+    temperature: float = 0.0
+    top_k: int = 10
+    rng_seed: int = 0
+
+
+@dataclass
+class PipelineConfig:
+    fix_encoding: FixEncodingConfig = field(default_factory=FixEncodingConfig)
+    segment: SegmentConfig = field(default_factory=SegmentConfig)
+    word2vec: Word2VecConfig = field(default_factory=Word2VecConfig)
+    windows: WindowsConfig = field(default_factory=WindowsConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+    evaluate: EvaluateConfig = field(default_factory=EvaluateConfig)
+    generate: GenerateConfig = field(default_factory=GenerateConfig)
+
+
+SECTION_NAMES = {f.name.replace("_", "-"): f.name for f in dataclasses.fields(PipelineConfig)}
+
+PRESETS: dict[str, dict[str, dict[str, Any]]] = {
+    # What gave the best held-out next-word accuracy on the 2-core machine (see README).
+    "default": {},
+    # The blog's settings: plain regression of the next word vector with SGD.
+    "seed": {
+        "train": {
+            "loss": "mse",
+            "optimizer": "sgd",
+            "learning_rate": 0.1,
+            "batch_size": 10,
+            "epochs": 1,
+            "train_output_vectors": False,
+            "learn_scale": False,
+        }
+    },
+}
+
+
+def _section_key(name: str) -> str:
+    """Map ``fix-encoding`` or ``fix_encoding`` to the dataclass field name, or raise."""
+    key = name.replace("-", "_")
+    if key not in SECTION_NAMES.values():
+        known = ", ".join(sorted(SECTION_NAMES))
+        raise ConfigError(f"unknown config section [{name}]; known sections: {known}")
+    return key
+
+
+def _coerce(section: str, key: str, value: Any, expected: type) -> Any:
+    """Check ``value`` against the field type ``expected``; ints are accepted for floats."""
+    if expected is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if expected is not bool and isinstance(value, bool) or not isinstance(value, expected):
+        raise ConfigError(
+            f"{section}.{key} must be {expected.__name__}, got {type(value).__name__} {value!r}"
+        )
+    return value
+
+
+def apply_values(config: PipelineConfig, section: str, values: dict[str, Any]) -> None:
+    """Set ``values`` on one section of ``config`` in place, checking keys and types."""
+    section_key = _section_key(section)
+    if not isinstance(values, dict):
+        raise ConfigError(f"[{section}] must be a table of settings")
+    target = getattr(config, section_key)
+    field_types = {f.name: f.type for f in dataclasses.fields(target)}
+    types = {"int": int, "float": float, "bool": bool, "str": str}
+    for key, value in values.items():
+        if key not in field_types:
+            known = ", ".join(field_types)
+            raise ConfigError(f"unknown setting {section}.{key}; [{section}] has: {known}")
+        expected = types[field_types[key]] if isinstance(field_types[key], str) else field_types[key]
+        setattr(target, key, _coerce(section, key, value, expected))
+
+
+def parse_override(text: str) -> tuple[str, str, Any]:
+    """Parse ``section.key=value`` (value in TOML syntax, bare words as strings)."""
+    if "=" not in text or "." not in text.split("=", 1)[0]:
+        raise ConfigError(f"--set expects section.key=value, got {text!r}")
+    dotted, raw_value = text.split("=", 1)
+    section, key = dotted.strip().split(".", 1)
+    try:
+        value = tomllib.loads(f"v = {raw_value.strip()}")["v"]
+    except tomllib.TOMLDecodeError:
+        value = raw_value.strip()
+    return section, key.strip(), value
+
+
+def load_config(
+    path: str | Path | None = None,
+    overrides: Iterable[str] = (),
+    preset: str | None = None,
+) -> PipelineConfig:
+    """Build the effective config: dataclass defaults, then the preset, the file, the overrides.
+
+    ``preset`` (if given) wins over a ``preset`` key in the file. Raises :class:`ConfigError`
+    for unknown sections, keys, presets or mistyped values, and for an unreadable file.
+    """
+    file_values: dict[str, Any] = {}
+    if path is not None:
+        try:
+            file_values = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
+            raise ConfigError(f"cannot read config file {path}: {error}") from None
+    preset_name = preset or file_values.pop("preset", "default")
+    file_values.pop("preset", None)
+    if preset_name not in PRESETS:
+        raise ConfigError(f"unknown preset {preset_name!r}; known presets: {', '.join(PRESETS)}")
+    config = PipelineConfig()
+    for section, values in PRESETS[preset_name].items():
+        apply_values(config, section, values)
+    for section, values in file_values.items():
+        apply_values(config, section, values)
+    for text in overrides:
+        section, key, value = parse_override(text)
+        apply_values(config, section, {key: value})
+    return config
+
+
+def hashed_settings(section: Any) -> dict[str, Any]:
+    """The settings of one section that change its output (those not marked ``hashed=False``)."""
+    return {
+        f.name: getattr(section, f.name)
+        for f in dataclasses.fields(section)
+        if f.metadata.get("hashed", True)
+    }
+
+
+def to_toml(config: PipelineConfig) -> str:
+    """Render ``config`` as TOML text that :func:`load_config` reads back to an equal config."""
+    lines: list[str] = []
+    for section_field in dataclasses.fields(config):
+        lines.append(f"[{section_field.name.replace('_', '-')}]")
+        section = getattr(config, section_field.name)
+        for f in dataclasses.fields(section):
+            value = getattr(section, f.name)
+            if isinstance(value, bool):
+                rendered = "true" if value else "false"
+            elif isinstance(value, str):
+                rendered = '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+            else:
+                rendered = repr(value)
+            lines.append(f"{f.name} = {rendered}")
+        lines.append("")
+    return "\n".join(lines)

@@ -1,0 +1,100 @@
+"""Small file helpers shared by the stages: atomic writes, hashing and the run-folder lock."""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import hashlib
+import os
+import tempfile
+from pathlib import Path
+from typing import Iterator
+
+
+class RunFolderLocked(RuntimeError):
+    """Raised when another lstmlab process already works in the same run folder."""
+
+
+def sha256_of_file(path: str | os.PathLike, chunk_bytes: int = 1 << 20) -> str:
+    """Return the hex SHA-256 of a file's bytes, read in chunks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(chunk_bytes), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def sha256_of_path(path: str | os.PathLike) -> str:
+    """Hash a file, or a folder as the sorted list of (relative name, file hash)."""
+    path = Path(path)
+    if path.is_file():
+        return sha256_of_file(path)
+    digest = hashlib.sha256()
+    for child in sorted(p for p in path.rglob("*") if p.is_file()):
+        digest.update(str(child.relative_to(path)).encode("utf-8"))
+        digest.update(sha256_of_file(child).encode("ascii"))
+    return digest.hexdigest()
+
+
+@contextlib.contextmanager
+def atomic_output(final_path: str | os.PathLike, suffix: str = "") -> Iterator[Path]:
+    """Yield a temporary path beside ``final_path``; rename it into place only on success.
+
+    If the body raises, the temporary file is removed and ``final_path`` is left as it was,
+    so an interrupted write never leaves a file that looks finished. ``suffix`` keeps a file
+    extension that a writer may insist on (gensim and Keras look at it).
+    """
+    final_path = Path(final_path)
+    final_path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(
+        prefix=f".{final_path.name}.", suffix=f".partial{suffix}", dir=final_path.parent
+    )
+    os.close(handle)
+    temporary_path = Path(temporary)
+    try:
+        yield temporary_path
+        os.replace(temporary_path, final_path)
+    finally:
+        if temporary_path.exists():
+            temporary_path.unlink()
+
+
+def write_text_atomic(path: str | os.PathLike, text: str) -> None:
+    """Write ``text`` as UTF-8 to ``path`` through :func:`atomic_output`."""
+    with atomic_output(path) as temporary:
+        temporary.write_text(text, encoding="utf-8")
+
+
+@contextlib.contextmanager
+def run_folder_lock(run_dir: str | os.PathLike) -> Iterator[None]:
+    """Hold an exclusive lock on ``run_dir/.lock`` for the duration of the block.
+
+    Raises :class:`RunFolderLocked` at once if another process holds it. The lock is an
+    ``fcntl.flock`` on an open file, so it is released even if the holder is killed.
+    """
+    run_dir = Path(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    lock_path = run_dir / ".lock"
+    with open(lock_path, "a+", encoding="utf-8") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as error:
+            if error.errno not in (errno.EAGAIN, errno.EACCES):
+                raise
+            handle.seek(0)
+            holder = handle.read().strip() or "another process"
+            raise RunFolderLocked(
+                f"run folder {run_dir} is in use by {holder}; wait for it to finish "
+                f"or use another --run-dir"
+            ) from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"pid {os.getpid()}")
+        handle.flush()
+        try:
+            yield
+        finally:
+            handle.seek(0)
+            handle.truncate()
+            fcntl.flock(handle, fcntl.LOCK_UN)
