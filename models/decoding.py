@@ -1,0 +1,56 @@
+"""Nearest-word decoding by cosine similarity, greedy or sampled.
+
+Every search is one matrix product of unit vectors, chunked to bound memory::
+
+    decoder = NearestWords(word_vectors)                 # (V, D)
+    ranked = decoder.top_k(predictions, k=10)            # (B, D) -> (B, 10) ids, nearest first
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def unit_rows(matrix: np.ndarray) -> np.ndarray:
+    """Rows of ``matrix`` scaled to length 1 (zero rows stay zero), float32."""
+    matrix = np.asarray(matrix, dtype=np.float32)
+    norms = np.linalg.norm(matrix, axis=-1, keepdims=True)
+    return matrix / np.maximum(norms, 1e-12)
+
+
+class NearestWords:
+    """Cosine nearest-neighbour search over word vectors (V, D)."""
+
+    def __init__(self, word_vectors: np.ndarray) -> None:
+        self.unit_vectors = unit_rows(word_vectors)
+
+    def cosines(self, vectors: np.ndarray) -> np.ndarray:
+        """Cosine of each vector (B, D) to every word: (B, V)."""
+        return unit_rows(vectors) @ self.unit_vectors.T
+
+    def top_k(self, vectors: np.ndarray, k: int, chunk: int = 4096) -> np.ndarray:
+        """Ids (B, k) of the ``k`` nearest words to each of ``vectors`` (B, D), nearest first."""
+        vectors = np.atleast_2d(vectors)
+        k = min(k, len(self.unit_vectors))
+        out = np.empty((len(vectors), k), dtype=np.int32)
+        for start in range(0, len(vectors), chunk):
+            scores = self.cosines(vectors[start : start + chunk])
+            part = np.argpartition(-scores, k - 1, axis=1)[:, :k]
+            order = np.argsort(-np.take_along_axis(scores, part, axis=1), axis=1, kind="stable")
+            out[start : start + chunk] = np.take_along_axis(part, order, axis=1)
+        return out
+
+    def choose(self, vector: np.ndarray, temperature: float, top_k: int, rng: np.random.Generator) -> int:
+        """One word id for ``vector`` (D,): the nearest at temperature 0, else sampled.
+
+        Sampling draws among the ``top_k`` nearest words with probability proportional to
+        ``exp(cosine / temperature)``.
+        """
+        scores = self.cosines(vector[None, :])[0]
+        if temperature <= 0:
+            return int(np.argmax(scores))
+        k = max(1, min(top_k, len(scores)))
+        candidates = np.argpartition(-scores, k - 1)[:k]
+        logits = scores[candidates] / temperature
+        probabilities = np.exp(logits - logits.max())
+        return int(rng.choice(candidates, p=probabilities / probabilities.sum()))

@@ -1,0 +1,148 @@
+"""The next-word LSTM: word ids -> frozen word2vec Embedding -> LSTM -> Dense(D, linear).
+
+The model's prediction is a D-dimensional vector for the next word, decoded to the nearest
+word by cosine. Three losses train it:
+
+* ``"mse"`` — the blog's: squared distance to the true next word's word2vec vector.
+* ``"cosine"`` — one minus the cosine to the true next word's vector.
+* ``"softmax"`` — cross-entropy of ``scale * cos(prediction, every output word vector)``, so
+  the prediction is pushed towards the right word *and away from all others*. The output
+  word vectors start as the word2vec vectors and may be trained; the scale may be learned.
+  Decoding then uses those output vectors, still by nearest cosine.
+
+Example::
+
+    model = build_next_word_model(vectors, NextWordSettings(loss="softmax"))
+    model.compile(...)  # see compile_next_word_model
+    vector_model = prediction_model(model)     # (B, T) ids -> (B, D) predicted vectors
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import keras
+import numpy as np
+from keras import ops
+
+LOSSES = ("mse", "cosine", "softmax")
+
+
+@dataclass
+class NextWordSettings:
+    """Model and optimisation settings; see :mod:`pipeline.config` ``[train]`` for meanings."""
+
+    loss: str = "softmax"
+    lstm_units: int = 200
+    dropout: float = 0.0
+    train_output_vectors: bool = True
+    learn_scale: bool = True
+    scale: float = 20.0
+    optimizer: str = "adam"
+    learning_rate: float = 0.002
+
+    def __post_init__(self) -> None:
+        if self.loss not in LOSSES:
+            raise ValueError(f"loss must be one of {', '.join(LOSSES)}, got {self.loss!r}")
+        if self.optimizer not in ("adam", "sgd"):
+            raise ValueError(f"optimizer must be 'adam' or 'sgd', got {self.optimizer!r}")
+        if not 0.0 <= self.dropout < 1.0:
+            raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
+
+
+@keras.saving.register_keras_serializable(package="lstmlab")
+class CosineLogits(keras.layers.Layer):
+    """Logits ``scale * cos(vector, word_vectors[j])`` for every word j.
+
+    Input (B, D); output (B, V). ``word_vectors`` (V, D) start from ``initial_vectors`` when
+    given. With ``learn_scale`` the scale is ``exp(log_scale)``, a trained scalar.
+    """
+
+    def __init__(self, vocabulary_size: int, dimensions: int, scale: float = 20.0,
+                 learn_scale: bool = True, train_vectors: bool = True, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.vocabulary_size = vocabulary_size
+        self.dimensions = dimensions
+        self.scale = scale
+        self.learn_scale = learn_scale
+        self.train_vectors = train_vectors
+
+    def build(self, input_shape) -> None:
+        self.word_vectors = self.add_weight(
+            name="word_vectors", shape=(self.vocabulary_size, self.dimensions),
+            initializer="glorot_uniform", trainable=self.train_vectors,
+        )
+        self.log_scale = self.add_weight(
+            name="log_scale", shape=(), initializer=keras.initializers.Constant(float(np.log(self.scale))),
+            trainable=self.learn_scale,
+        )
+
+    def call(self, vector):
+        unit_vector = vector / (ops.norm(vector, axis=-1, keepdims=True) + 1e-8)
+        unit_words = self.word_vectors / (ops.norm(self.word_vectors, axis=-1, keepdims=True) + 1e-8)
+        return ops.exp(self.log_scale) * ops.matmul(unit_vector, ops.transpose(unit_words))
+
+    def compute_output_shape(self, input_shape):
+        return (*input_shape[:-1], self.vocabulary_size)
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "vocabulary_size": self.vocabulary_size, "dimensions": self.dimensions,
+                "scale": self.scale, "learn_scale": self.learn_scale, "train_vectors": self.train_vectors}
+
+
+def build_next_word_model(word_vectors: np.ndarray, settings: NextWordSettings) -> keras.Model:
+    """Build (not compile) the model over a word2vec matrix ``word_vectors`` (V, D).
+
+    Input: int32 ids (B, T) for any T. Output: predicted next vectors (B, D) for "mse" and
+    "cosine", logits (B, V) for "softmax" (the vector is the layer ``next_vector``).
+    """
+    vocabulary_size, dimensions = word_vectors.shape
+    ids = keras.Input(shape=(None,), dtype="int32", name="word_ids")
+    embedding = keras.layers.Embedding(vocabulary_size, dimensions, trainable=False, name="word_embedding")
+    hidden = keras.layers.LSTM(settings.lstm_units, dropout=settings.dropout, name="lstm")(embedding(ids))
+    vector = keras.layers.Dense(dimensions, activation="linear", name="next_vector")(hidden)
+    outputs = vector
+    if settings.loss == "softmax":
+        head = CosineLogits(vocabulary_size, dimensions, scale=settings.scale, learn_scale=settings.learn_scale,
+                            train_vectors=settings.train_output_vectors, name="cosine_logits")
+        outputs = head(vector)
+        head.word_vectors.assign(word_vectors.astype("float32"))
+    embedding.embeddings.assign(word_vectors.astype("float32"))
+    return keras.Model(ids, outputs, name=f"next_word_{settings.loss}")
+
+
+def compile_next_word_model(model: keras.Model, settings: NextWordSettings) -> None:
+    """Compile with the settings' optimizer and loss; softmax models also track top-1/top-10."""
+    if settings.optimizer == "adam":
+        optimizer = keras.optimizers.Adam(settings.learning_rate)
+    else:
+        optimizer = keras.optimizers.SGD(settings.learning_rate)
+    if settings.loss == "softmax":
+        loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+        metrics = [keras.metrics.SparseTopKCategoricalAccuracy(k=1, name="top1"),
+                   keras.metrics.SparseTopKCategoricalAccuracy(k=10, name="top10")]
+    elif settings.loss == "mse":
+        loss, metrics = keras.losses.MeanSquaredError(), []
+    else:
+        loss, metrics = keras.losses.CosineSimilarity(axis=-1), []
+    model.compile(optimizer=optimizer, loss=loss, metrics=metrics)
+
+
+def uses_word_targets(model: keras.Model) -> bool:
+    """True when the model is trained on target word ids (softmax), False for target vectors."""
+    return any(isinstance(layer, CosineLogits) for layer in model.layers)
+
+
+def prediction_model(model: keras.Model) -> keras.Model:
+    """A model sharing ``model``'s weights that maps ids (B, T) to predicted vectors (B, D)."""
+    return keras.Model(model.inputs, model.get_layer("next_vector").output)
+
+
+def decoding_vectors(model: keras.Model) -> np.ndarray:
+    """The word vectors (V, D) that predictions are decoded against, by nearest cosine.
+
+    The trained output vectors of a softmax model, otherwise the frozen word2vec vectors.
+    """
+    if uses_word_targets(model):
+        return np.asarray(model.get_layer("cosine_logits").word_vectors)
+    return np.asarray(model.get_layer("word_embedding").embeddings)

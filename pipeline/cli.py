@@ -1,0 +1,287 @@
+"""The ``lstmlab`` command line: argument parsing and printing only; the work is elsewhere."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+from pipeline import __version__  # noqa: E402
+from pipeline.config import ConfigError, FixEncodingConfig, SegmentConfig, Word2VecConfig, load_config, to_toml  # noqa: E402
+from pipeline.stages import STAGE_NAMES  # noqa: E402
+
+logger = logging.getLogger("lstmlab")
+
+EPILOG = """stages of `lstmlab run`, in order:
+  fix-encoding  raw bytes (GBK, GB18030, Big5, UTF-8 +/- BOM, UTF-16) -> text.txt, UTF-8 with \\n
+  segment       text.txt -> tokens.txt, jieba words separated by one space
+  word2vec      tokens.txt -> word2vec.kv + vectors.bin (C format)
+  windows       tokens + vocabulary -> windows.npz (ids, train/validation split)
+  train         -> model.keras, TensorBoard logs in RUN/logs
+  evaluate      -> evaluation.json, model vs frequency baselines on held-out text
+  generate      -> sample.txt, text generated word by word
+"""
+
+
+def _add_config_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", metavar="FILE", help="TOML config file, one [section] per stage")
+    parser.add_argument("--preset", help="settings preset: 'default' (best held-out accuracy) or 'seed' (the blog's)")
+    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="SECTION.KEY=VALUE",
+                        help="override one setting, e.g. --set train.epochs=3 (repeatable)")
+
+
+def _add_run_folder_command(commands, name: str, help_text: str) -> argparse.ArgumentParser:
+    parser = commands.add_parser(name, help=help_text, description=help_text +
+                                 " Earlier stages that are missing or out of date run first.")
+    parser.add_argument("run_dir", type=Path, metavar="RUN", help="a run folder made by `lstmlab run`")
+    _add_config_options(parser)
+    parser.add_argument("--force", action="store_true", help=f"re-run {name} even if it is up to date")
+    parser.set_defaults(stage=name)
+    return parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="lstmlab", description="Master the LSTM: a staged Chinese next-word "
+                                     "pipeline, Keras ports of classic demos, a numpy reference LSTM.",
+                                     epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"lstmlab {__version__}")
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress bars, warnings only")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = commands.add_parser("run", help="run the whole text pipeline on a corpus",
+                              description="Run every stage on CORPUS into one run folder; stages whose inputs, "
+                              "settings and code are unchanged are skipped.", epilog=EPILOG,
+                              formatter_class=argparse.RawDescriptionHelpFormatter)
+    run.add_argument("corpus", type=Path, metavar="CORPUS", help="a raw Chinese novel, any common encoding")
+    run.add_argument("--run-dir", type=Path, help="run folder (default: runs/<corpus stem>)")
+    run.add_argument("--until", choices=STAGE_NAMES, help="stop after this stage")
+    run.add_argument("--force", action="store_true", help="re-run every stage")
+    _add_config_options(run)
+
+    config = commands.add_parser("config", help="show the effective config")
+    config.add_argument("action", choices=["show"])
+    _add_config_options(config)
+
+    fix = commands.add_parser("fix-encoding", help="turn a text file in any common encoding into clean UTF-8",
+                              description="Detect the encoding (BOM, strict UTF-8, chardet, then GB18030/Big5 by "
+                              "fit), decode, drop the BOM and turn CRLF and lone CR into \\n.")
+    fix.add_argument("input", type=Path)
+    fix.add_argument("-o", "--output", type=Path, required=True)
+    fix.add_argument("--encoding", default="", help="force this codec (e.g. gbk, gb18030, big5hkscs, utf-16)")
+    fix.add_argument("--errors", choices=["strict", "replace"], default="strict",
+                     help="strict (default): invalid bytes are an error naming offset and line; "
+                     "replace: they become U+FFFD and are counted")
+    fix.add_argument("--fullwidth-to-halfwidth", action="store_true",
+                     help="map full-width ASCII forms (ＡＢ１，！) to ASCII (AB1,!)")
+    fix.add_argument("--unify-quotes", action="store_true", help="turn corner brackets 「」『』 into curly quotes “” ‘’")
+    fix.add_argument("--strip-indentation", action="store_true",
+                     help="remove leading ideographic spaces (U+3000), spaces and tabs from each line")
+
+    segment = commands.add_parser("segment", help="segment UTF-8 text into words with jieba",
+                                  description="One output line per input line, words separated by one space.")
+    segment.add_argument("input", type=Path)
+    segment.add_argument("-o", "--output", type=Path, required=True)
+    segment.add_argument("--no-hmm", action="store_true", help="do not guess words missing from the dictionary")
+    segment.add_argument("--user-dictionary", default="", metavar="FILE",
+                         help="extra words, 'word [frequency] [tag]' a line, UTF-8")
+    segment.add_argument("--drop-punctuation", action="store_true", help="drop punctuation tokens (kept by default)")
+    segment.add_argument("--workers", type=int, default=0, help="processes (default: one per core)")
+
+    w2v = commands.add_parser("word2vec", help="train word2vec on segmented text",
+                              description="Writes DIR/word2vec.kv (gensim) and DIR/vectors.bin (C binary format). "
+                              "Defaults are the blog's: CBOW, 200 dims, window 8, negative 25, sample 1e-4, 15 epochs.")
+    w2v.add_argument("input", type=Path, help="segmented text, words separated by spaces")
+    w2v.add_argument("-o", "--output", type=Path, required=True, metavar="DIR")
+    w2v.add_argument("--vectors", default="", metavar="FILE", help="read this C-format vectors.bin instead of training")
+    _add_config_options(w2v)
+
+    _add_run_folder_command(commands, "windows", "Build the id stream and train/validation split of a run.")
+    _add_run_folder_command(commands, "train", "Train the next-word LSTM of a run (TensorBoard logs in RUN/logs).")
+    _add_run_folder_command(commands, "evaluate", "Score the model on held-out text beside frequency baselines.")
+
+    generate = commands.add_parser("generate", help="generate text word by word from seed words",
+                                   description="Segment the seed with the run's jieba settings, then predict and "
+                                   "decode one word at a time.")
+    generate.add_argument("run_dir", type=Path, metavar="RUN")
+    generate.add_argument("--seed", default="", help="seed text (default: the first words of the held-out text)")
+    generate.add_argument("--length", type=int, default=60, help="words to generate (default 60)")
+    generate.add_argument("--temperature", type=float, default=0.0,
+                          help="0 (default): greedy nearest word, the blog's; >0: sample among --top-k nearest")
+    generate.add_argument("--top-k", type=int, default=10, help="candidates when sampling (default 10)")
+    generate.add_argument("--seed-rng", type=int, default=0, help="random seed for sampling")
+
+    similar = commands.add_parser("similar", help="nearest words to a word in a run's word2vec space")
+    similar.add_argument("run_dir", type=Path, metavar="RUN")
+    similar.add_argument("word")
+    similar.add_argument("-k", type=int, default=10, help="how many (default 10)")
+
+    board = commands.add_parser("tensorboard", help="start TensorBoard on a run's logs")
+    board.add_argument("run_dir", type=Path, metavar="RUN")
+    board.add_argument("--port", type=int, default=6006)
+
+    from pipeline import demo_commands
+    demo_commands.add_commands(commands)
+    return parser
+
+
+def _print_outcome(outcome) -> None:
+    if outcome.status == "skipped":
+        print(f"[{outcome.stage}] up to date, skipped")
+    else:
+        print(f"[{outcome.stage}] done in {outcome.seconds:.1f}s")
+
+
+def command_run(args) -> int:
+    from pipeline.evaluation import format_table
+    from pipeline.runner import default_run_dir, run_pipeline
+
+    config = load_config(args.config, args.overrides, args.preset)
+    run_dir = args.run_dir or default_run_dir(args.corpus)
+    print(f"run folder: {run_dir}")
+    run_pipeline(args.corpus, run_dir, config, until=args.until, force=args.force,
+                 progress=not args.quiet, report=_print_outcome)
+    if (run_dir / "evaluation.json").is_file() and args.until in (None, "evaluate", "generate"):
+        print(format_table(json.loads((run_dir / "evaluation.json").read_text(encoding="utf-8"))))
+    if (run_dir / "sample.txt").is_file() and args.until in (None, "generate"):
+        print("generated:", (run_dir / "sample.txt").read_text(encoding="utf-8").strip())
+    return 0
+
+
+def command_stage(args) -> int:
+    from pipeline.evaluation import format_table
+    from pipeline.runner import recorded_corpus, run_folder_config, run_pipeline
+
+    config = run_folder_config(args.run_dir, args.config, args.overrides, args.preset)
+    outcomes = run_pipeline(recorded_corpus(args.run_dir), args.run_dir, config, until=args.stage,
+                            force_stage=args.stage if args.force else None,
+                            progress=not args.quiet, report=_print_outcome)
+    if args.stage == "evaluate":
+        print(format_table(json.loads((args.run_dir / "evaluation.json").read_text(encoding="utf-8"))))
+    else:
+        print(json.dumps(outcomes[-1].details, indent=2, ensure_ascii=False)[:2000])
+    return 0
+
+
+def command_fix_encoding(args) -> int:
+    from pipeline.actions import fix_encoding_file
+
+    settings = FixEncodingConfig(args.encoding, args.errors, args.fullwidth_to_halfwidth, args.unify_quotes,
+                                 args.strip_indentation)
+    result = fix_encoding_file(args.input, args.output, settings)
+    print(f"{args.input}: {result.encoding} ({result.reason}); wrote {args.output}")
+    if result.replaced:
+        print(f"replaced {result.replaced} invalid byte sequences with U+FFFD")
+    return 0
+
+
+def command_segment(args) -> int:
+    from pipeline.actions import segment_file
+
+    settings = SegmentConfig(not args.no_hmm, args.user_dictionary, not args.drop_punctuation, args.workers)
+    details = segment_file(args.input, args.output, settings, progress=not args.quiet)
+    print(f"{details['words']} words with {details['workers']} workers at {details['megabytes_per_second']} MB/s; "
+          f"wrote {args.output}")
+    return 0
+
+
+def command_word2vec(args) -> int:
+    from pipeline.actions import word2vec_files
+
+    settings: Word2VecConfig = load_config(args.config, args.overrides, args.preset).word2vec
+    if args.vectors:
+        settings.vectors = args.vectors
+    details = word2vec_files(args.input, args.output, settings, progress=not args.quiet)
+    print(f"{details['vocabulary']} words x {details['dimensions']} dims ({details['source']}); "
+          f"wrote {args.output / 'word2vec.kv'} and {args.output / 'vectors.bin'}")
+    return 0
+
+
+def command_generate(args) -> int:
+    from pipeline.generation import generate_text
+
+    result = generate_text(args.run_dir, args.seed, args.length, args.temperature, args.top_k, args.seed_rng)
+    if result.unknown_words:
+        print(f"not in the vocabulary, skipped: {' '.join(result.unknown_words)}", file=sys.stderr)
+    print(result.seed + result.text)
+    logger.info("%.0f words per second", result.words_per_second)
+    return 0
+
+
+def command_similar(args) -> int:
+    from gensim.models import KeyedVectors
+
+    from models.word2vec import close_matches
+
+    vectors = KeyedVectors.load(str(args.run_dir / "word2vec.kv"))
+    if args.word not in vectors.key_to_index:
+        hints = close_matches(vectors, args.word)
+        hint = f"; words sharing characters: {' '.join(hints)}" if hints else ""
+        print(f"lstmlab: '{args.word}' is not in the vocabulary of {args.run_dir}{hint}", file=sys.stderr)
+        return 1
+    for word, cosine in vectors.most_similar(args.word, topn=args.k):
+        print(f"{cosine:.3f}  {word}")
+    return 0
+
+
+def command_tensorboard(args) -> int:
+    from tensorboard import program
+
+    log_dir = args.run_dir / "logs"
+    if not log_dir.is_dir():
+        raise FileNotFoundError(f"{log_dir} does not exist; train first: lstmlab train {args.run_dir}")
+    board = program.TensorBoard()
+    board.configure(argv=[None, "--logdir", str(log_dir), "--port", str(args.port), "--bind_all"])
+    url = board.launch()
+    print(f"TensorBoard on {log_dir} at {url} (Ctrl-C to stop)")
+    try:
+        import time
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        return 0
+
+
+def command_config(args) -> int:
+    print(to_toml(load_config(args.config, args.overrides, args.preset)), end="")
+    return 0
+
+
+COMMANDS = {"run": command_run, "config": command_config, "fix-encoding": command_fix_encoding,
+            "segment": command_segment, "word2vec": command_word2vec, "windows": command_stage,
+            "train": command_stage, "evaluate": command_stage, "generate": command_generate,
+            "similar": command_similar, "tensorboard": command_tensorboard}
+
+
+def configure_logging(quiet: bool) -> None:
+    logging.basicConfig(level=logging.WARNING if quiet else logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    for noisy in ("gensim", "jieba", "absl", "smart_open", "h5py", "tensorflow"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``lstmlab`` console script; returns the exit status."""
+    from pipeline.errors import USER_ERRORS
+
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    configure_logging(args.quiet)
+    handler = COMMANDS.get(args.command) or args.handler
+    try:
+        return handler(args)
+    except USER_ERRORS as error:
+        if os.environ.get("LSTMLAB_DEBUG"):
+            raise
+        print(f"lstmlab: error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("lstmlab: interrupted; finished stages are kept, unfinished outputs were not written", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

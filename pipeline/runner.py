@@ -1,0 +1,111 @@
+"""Run the stage table in order into one run folder, skipping stages whose key is unchanged.
+
+``run_pipeline`` is what ``lstmlab run`` and the run-folder commands call. Besides each
+stage's outputs and manifest it keeps ``RUN/run.json`` (the corpus path) and
+``RUN/config.toml`` (the effective config of the latest run), so later commands on the
+folder need only its path.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from pipeline.config import PipelineConfig, hashed_settings, load_config, to_toml
+from pipeline.files import run_folder_lock, sha256_of_path, write_text_atomic
+from pipeline.manifest import code_hash, outputs_intact, read_manifest, stage_key, write_manifest
+from pipeline.stages import STAGE_NAMES, STAGES, RunContext
+
+logger = logging.getLogger(__name__)
+
+
+class RunFolderError(ValueError):
+    """A run folder is missing what a command needs (no corpus recorded, stage not run)."""
+
+
+@dataclass
+class StageOutcome:
+    """What happened to one stage: ``"ran"`` or ``"skipped"``, with seconds and details."""
+
+    stage: str
+    status: str
+    seconds: float
+    details: dict
+
+
+def default_run_dir(corpus: Path) -> Path:
+    """``runs/<corpus stem>`` in the current folder (``rulinwaishi.gbk.txt`` -> ``runs/rulinwaishi.gbk``)."""
+    return Path("runs") / corpus.stem
+
+
+def recorded_corpus(run_dir: Path) -> Path:
+    """The corpus path a run folder was made from; raises :class:`RunFolderError` if unknown."""
+    try:
+        return Path(json.loads((run_dir / "run.json").read_text(encoding="utf-8"))["corpus"])
+    except (OSError, ValueError, KeyError):
+        raise RunFolderError(f"{run_dir} is not a run folder (no run.json); start it with: lstmlab run CORPUS --run-dir {run_dir}") from None
+
+
+def run_folder_config(run_dir: Path, config_file: str | None, overrides: list[str], preset: str | None) -> PipelineConfig:
+    """The config of an existing run folder, with a config file, preset and overrides on top."""
+    if config_file is None and preset is None and (run_dir / "config.toml").is_file():
+        config_file = str(run_dir / "config.toml")
+    return load_config(config_file, overrides, preset)
+
+
+def _stage_key(stage, context: RunContext, upstream: list[str]) -> tuple[str, dict, dict]:
+    inputs = {}
+    for path in stage.inputs(context):
+        if not path.exists():
+            raise RunFolderError(f"{stage.name} needs {path}, which does not exist")
+        inputs[str(path) if not path.is_relative_to(context.run_dir) else path.name] = sha256_of_path(path)
+    settings = hashed_settings(getattr(context.config, stage.section))
+    return stage_key(inputs, settings, code_hash(stage.code), upstream), inputs, settings
+
+
+def run_pipeline(corpus: str | Path, run_dir: str | Path, config: PipelineConfig, until: str | None = None,
+                 force: bool = False, force_stage: str | None = None, progress: bool = True,
+                 report: Callable[[StageOutcome], None] | None = None) -> list[StageOutcome]:
+    """Run the stages up to and including ``until`` (all by default) and return their outcomes.
+
+    ``force`` re-runs every stage; ``force_stage`` re-runs that stage (and so every later one). ``report`` is called after each stage. Holds the run
+    folder's lock throughout (:class:`pipeline.files.RunFolderLocked` if another run has it).
+    """
+    corpus, run_dir = Path(corpus).resolve(), Path(run_dir)
+    if until is not None and until not in STAGE_NAMES:
+        raise ValueError(f"unknown stage {until!r}; stages: {', '.join(STAGE_NAMES)}")
+    if not corpus.is_file():
+        raise RunFolderError(f"corpus file {corpus} does not exist")
+    outcomes: list[StageOutcome] = []
+    with run_folder_lock(run_dir):
+        write_text_atomic(run_dir / "run.json", json.dumps({"corpus": str(corpus)}, ensure_ascii=False) + "\n")
+        write_text_atomic(run_dir / "config.toml", to_toml(config))
+        context = RunContext(run_dir, corpus, config, progress)
+        upstream: list[str] = []
+        for stage in STAGES:
+            key, inputs, settings = _stage_key(stage, context, upstream)
+            manifest = read_manifest(run_dir, stage.name)
+            if stage.name == force_stage:
+                force = True
+            if not force and manifest and manifest.get("key") == key and outputs_intact(run_dir, manifest):
+                outcome = StageOutcome(stage.name, "skipped", manifest.get("seconds", 0.0), manifest.get("details", {}))
+            else:
+                started = time.perf_counter()
+                details = stage.run(context)
+                seconds = round(time.perf_counter() - started, 3)
+                outputs = {name: sha256_of_path(run_dir / name) for name in stage.outputs}
+                write_manifest(run_dir, stage.name, {"stage": stage.name, "key": key, "inputs": inputs,
+                                                     "settings": settings, "code": code_hash(stage.code),
+                                                     "outputs": outputs, "seconds": seconds, "details": details})
+                outcome = StageOutcome(stage.name, "ran", seconds, details)
+            outcomes.append(outcome)
+            upstream.append(key)
+            if report:
+                report(outcome)
+            if stage.name == until:
+                break
+    return outcomes
