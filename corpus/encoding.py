@@ -121,15 +121,17 @@ def _count_undecodable(data: bytes, encoding: str) -> int:
 def _rank_legacy(sample: bytes) -> tuple[str, str] | None:
     """Pick the legacy Chinese codec that fits ``sample`` best, or None if none fits.
 
-    Score: fewest invalid byte runs per KB first, then the highest Han fraction.
+    Score: fewest invalid byte runs per KB first, then the highest Han fraction, then the
+    order of :data:`LEGACY_CHINESE` (GB18030 first: Big5 text usually also decodes as
+    GB18030, so a file that only this ranking can place is assumed to be mainland text).
     """
     scored = []
     for encoding in LEGACY_CHINESE:
         errors = _count_undecodable(sample, encoding)
         text = sample.decode(encoding, errors="replace")
-        scored.append((errors / max(1, len(sample) / 1024), -han_fraction(text), encoding))
+        scored.append((errors / max(1, len(sample) / 1024), -han_fraction(text), LEGACY_CHINESE.index(encoding), encoding))
     scored.sort()
-    errors_per_kb, negative_han, encoding = scored[0]
+    errors_per_kb, negative_han, _, encoding = scored[0]
     if errors_per_kb > 2.0 or -negative_han < 0.2:
         return None
     return encoding, (

@@ -1,0 +1,44 @@
+"""Atomic outputs and the run-folder lock."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from pipeline.files import RunFolderLocked, atomic_output, run_folder_lock
+
+
+def test_atomic_output_leaves_nothing_when_the_writer_fails(tmp_path):
+    target = tmp_path / "out.txt"
+    with pytest.raises(RuntimeError):
+        with atomic_output(target) as temporary:
+            temporary.write_text("half", encoding="utf-8")
+            raise RuntimeError("killed")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_atomic_output_keeps_the_old_file_until_the_new_one_is_complete(tmp_path):
+    target = tmp_path / "out.txt"
+    target.write_text("old", encoding="utf-8")
+    with pytest.raises(RuntimeError):
+        with atomic_output(target) as temporary:
+            temporary.write_text("new", encoding="utf-8")
+            raise RuntimeError
+    assert target.read_text(encoding="utf-8") == "old"
+    with atomic_output(target) as temporary:
+        temporary.write_text("new", encoding="utf-8")
+    assert target.read_text(encoding="utf-8") == "new"
+    assert [p.name for p in tmp_path.iterdir()] == ["out.txt"]
+
+
+def test_second_process_is_refused_the_lock(tmp_path):
+    code = ("import sys; from pipeline.files import run_folder_lock, RunFolderLocked\n"
+            "try:\n    with run_folder_lock(sys.argv[1]): print('got it')\n"
+            "except RunFolderLocked as e: print('refused:', e)")
+    with run_folder_lock(tmp_path):
+        out = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True).stdout
+    assert out.startswith("refused:") and "in use by pid" in out
+    out = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True).stdout
+    assert out.strip() == "got it"
