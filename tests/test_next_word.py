@@ -1,0 +1,138 @@
+"""The next-word model: numpy predictor == Keras, decoding, learning, resuming, both backends."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+
+import keras
+import numpy as np
+import pytest
+
+from corpus.windows import split_windows, window_batch
+from models.decoding import NearestWords
+from models.generation import NumpyNextWordPredictor, generate_ids, join_words
+from models.next_word import NextWordSettings, build_next_word_model, decoding_vectors, prediction_model
+from models.training import TrainingSchedule, train_next_word
+
+VOCABULARY, DIMENSIONS, PERIOD = 40, 16, 23
+
+
+def cyclic_stream(length: int = 3000) -> np.ndarray:
+    """A stream where the next word is fully determined by the previous ones (period 23)."""
+    cycle = np.random.default_rng(0).choice(VOCABULARY, PERIOD, replace=False)
+    return np.resize(cycle, length).astype(np.int32)
+
+
+def word_vectors(seed: int = 1) -> np.ndarray:
+    return np.random.default_rng(seed).normal(size=(VOCABULARY, DIMENSIONS)).astype(np.float32)
+
+
+@pytest.mark.parametrize("loss", ["softmax", "mse"])
+def test_numpy_predictor_equals_keras(loss):
+    keras.utils.set_random_seed(0)
+    model = build_next_word_model(word_vectors(), NextWordSettings(loss=loss, lstm_units=24))
+    windows = np.random.default_rng(2).integers(0, VOCABULARY, size=(5, 12)).astype(np.int32)
+    expected = prediction_model(model).predict(windows, verbose=0)
+    actual = NumpyNextWordPredictor.from_model(model).predict_vectors(windows)
+    np.testing.assert_allclose(actual, expected, atol=1e-5)
+    if loss == "softmax":
+        logits = model.predict(windows, verbose=0)
+        cosines = NearestWords(decoding_vectors(model)).cosines(expected)
+        np.testing.assert_allclose(logits, 20.0 * cosines, rtol=1e-4, atol=1e-4)
+
+
+def test_top_k_matches_brute_force_and_sampling_stays_in_top_k():
+    vectors = word_vectors()
+    queries = np.random.default_rng(3).normal(size=(50, DIMENSIONS))
+    decoder = NearestWords(vectors)
+    brute = np.argsort(-decoder.cosines(queries), axis=1)[:, :5]
+    np.testing.assert_array_equal(decoder.top_k(queries, 5, chunk=7), brute)
+    rng = np.random.default_rng(0)
+    assert decoder.choose(queries[0], 0.0, 5, rng) == brute[0, 0]
+    sampled = {decoder.choose(queries[0], 1.0, 3, rng) for _ in range(200)}
+    assert sampled <= set(brute[0, :3]) and len(sampled) > 1
+
+
+def test_join_words_writes_chinese_without_spaces():
+    assert join_words(["宝玉", "笑", "道", "：", "hello", "world", "。"]) == "宝玉笑道：hello world。"
+
+
+def _train(tmp_path, loss="softmax", epochs=6, callbacks=None):
+    ids = cyclic_stream()
+    split = split_windows(len(ids), 8, 0.1)
+    settings = NextWordSettings(loss=loss, lstm_units=32, learning_rate=0.01)
+    schedule = TrainingSchedule(batch_size=32, epochs=epochs, metric_windows=200, seed=3)
+    return ids, split, train_next_word(ids, split, 8, word_vectors(), settings, schedule, tmp_path,
+                                       extra_callbacks=callbacks, verbose=0)
+
+
+def test_softmax_model_learns_a_deterministic_sequence(tmp_path):
+    ids, split, (model, history) = _train(tmp_path)
+    assert history["val_nearest_top1"][-1] > 0.95
+    predictor = NumpyNextWordPredictor.from_model(model)
+    generated = generate_ids(predictor, list(ids[:8]), PERIOD, window_length=8)
+    assert generated == list(ids[8 : 8 + PERIOD])
+
+
+def test_mse_model_loss_falls(tmp_path):
+    _, _, (_, history) = _train(tmp_path, loss="mse", epochs=3)
+    assert history["loss"][-1] < 0.8 * history["loss"][0]
+
+
+class _KillInEpoch(keras.callbacks.Callback):
+    """Raises in the middle of the given epoch (0-based), as a killed process would stop."""
+
+    def __init__(self, epoch: int) -> None:
+        super().__init__()
+        self.kill_epoch, self.current = epoch, -1
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.current = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self.current == self.kill_epoch and batch == 3:
+            raise KeyboardInterrupt("killed")
+
+
+class _RecordStart(keras.callbacks.Callback):
+    """Records the epoch and optimizer step count at which training (re)starts."""
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if not hasattr(self, "first_epoch"):
+            self.first_epoch, self.iterations = epoch, int(self.model.optimizer.iterations)
+
+
+def test_killed_training_resumes_from_last_finished_epoch(tmp_path):
+    with pytest.raises(KeyboardInterrupt):
+        _train(tmp_path, epochs=4, callbacks=[_KillInEpoch(2)])
+    assert (tmp_path / "backup").is_dir()
+    start = _RecordStart()
+    ids, split, (model, history) = _train(tmp_path, epochs=4, callbacks=[start])
+    steps_per_epoch = int(np.ceil(len(split.train_starts) / 32))
+    assert start.first_epoch == 2 and len(history["loss"]) == 2  # epochs 1 and 2 were restored
+    assert start.iterations == 2 * steps_per_epoch  # with the optimizer's state
+    assert not (tmp_path / "backup").exists()
+
+
+def test_training_and_generation_run_under_jax(tmp_path):
+    pytest.importorskip("jax")
+    script = textwrap.dedent("""
+        import numpy as np, keras
+        from tests.test_next_word import _train, PERIOD
+        from models.generation import NumpyNextWordPredictor, generate_ids
+        from pathlib import Path
+        import sys
+        assert keras.backend.backend() == "jax"
+        ids, split, (model, history) = _train(Path(sys.argv[1]), epochs=6)
+        predictor = NumpyNextWordPredictor.from_model(model)
+        print(history["val_nearest_top1"][-1], generate_ids(predictor, list(ids[:8]), PERIOD, 8) == list(ids[8:8 + PERIOD]))
+    """)
+    env = {**os.environ, "KERAS_BACKEND": "jax", "JAX_PLATFORMS": "cpu"}
+    done = subprocess.run([sys.executable, "-c", script, str(tmp_path)], capture_output=True, text=True, env=env,
+                          cwd=os.path.dirname(os.path.dirname(__file__)))
+    assert done.returncode == 0, done.stderr[-2000:]
+    accuracy, generated_correctly = done.stdout.split()[-2:]
+    assert float(accuracy) > 0.95 and generated_correctly == "True"

@@ -1,0 +1,63 @@
+"""word2vec: training, the C binary format round trip, tolerant and strict reading."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from gensim.models import KeyedVectors
+
+from models.word2vec import (VectorsFileError, Word2VecSettings, close_matches, load_c_binary, save_c_binary,
+                             train_word2vec)
+
+
+@pytest.fixture(scope="module")
+def small_vectors(tmp_path_factory, rulinwaishi_text) -> KeyedVectors:
+    from corpus.segment import Segmenter, segment_text
+
+    tokens = tmp_path_factory.mktemp("w2v") / "tokens.txt"
+    tokens.write_text(segment_text(rulinwaishi_text[:60_000], Segmenter()), encoding="utf-8")
+    return train_word2vec(tokens, Word2VecSettings(vector_size=50, epochs=2, min_count=3, workers=1), progress=False)
+
+
+def test_training_uses_the_settings(small_vectors):
+    assert small_vectors.vector_size == 50
+    assert "，" in small_vectors.key_to_index  # punctuation is a token
+    counts = [small_vectors.get_vecattr(w, "count") for w in small_vectors.index_to_key[:20]]
+    assert counts == sorted(counts, reverse=True) and min(counts) >= 3
+
+
+def test_c_binary_round_trip_is_exact(small_vectors, tmp_path):
+    path = tmp_path / "vectors.bin"
+    save_c_binary(small_vectors, path)
+    loaded = KeyedVectors.load_word2vec_format(str(path), binary=True)
+    assert loaded.index_to_key == small_vectors.index_to_key
+    np.testing.assert_array_equal(loaded.vectors, small_vectors.vectors)
+    assert load_c_binary(path).index_to_key == small_vectors.index_to_key
+
+
+def _c_file(words: list[bytes], dims: int = 3) -> bytes:
+    body = b"".join(w + b" " + np.arange(dims, dtype=np.float32).tobytes() + b"\n" for w in words)
+    return f"{len(words)} {dims}\n".encode() + body
+
+
+def test_word_cut_mid_character_is_tolerated(tmp_path):
+    path = tmp_path / "cut.bin"
+    path.write_bytes(_c_file(["宝玉".encode(), "黛玉".encode()[:-1]]))  # the C tool cuts by bytes
+    loaded = load_c_binary(path)
+    assert loaded.index_to_key == ["宝玉", "黛"]
+
+
+def test_truncated_and_corrupt_files_are_clear_errors(tmp_path):
+    path = tmp_path / "vectors.bin"
+    path.write_bytes(_c_file(["宝玉".encode(), "黛玉".encode()])[:-10])
+    with pytest.raises(VectorsFileError, match="truncated"):
+        load_c_binary(path)
+    path.write_bytes(b"\x89PNG not vectors")
+    with pytest.raises(VectorsFileError, match="first line"):
+        load_c_binary(path)
+    with pytest.raises(VectorsFileError, match="does not exist"):
+        load_c_binary(tmp_path / "nope.bin")
+
+
+def test_close_matches_share_characters(small_vectors):
+    assert all("王" in w for w in close_matches(small_vectors, "王冕X"))
