@@ -64,3 +64,27 @@ def write_projector(log_dir: Path, words: list[str], matrices: dict[str, np.ndar
         entries.append(f'embeddings {{\n  tensor_name: "{name}"\n  tensor_path: "{name}.tsv"\n'
                        f'  metadata_path: "metadata.tsv"\n}}\n')
     (log_dir / "projector_config.pbtxt").write_text("".join(entries), encoding="utf-8")
+
+
+class ScalarLog:
+    """Writes scalars to a TensorBoard log folder; does nothing (once warned) without TensorFlow."""
+
+    def __init__(self, log_dir: Path) -> None:
+        self.writer = None
+        if tensorflow_available():
+            import tensorflow as tf
+
+            self.writer = tf.summary.create_file_writer(str(log_dir))
+        else:
+            logger.warning("TensorFlow is not installed: no TensorBoard logs in %s", log_dir)
+
+    def scalar(self, name: str, value: float, step: int) -> None:
+        if self.writer is not None:
+            import tensorflow as tf
+
+            with self.writer.as_default():
+                tf.summary.scalar(name, value, step=step)
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.flush()
