@@ -40,12 +40,15 @@ class NextWordSettings:
     scale: float = 20.0
     optimizer: str = "adam"
     learning_rate: float = 0.002
+    learning_rate_decay: str = "none"  # "none" or "cosine" (to 5% of the start over all training steps)
 
     def __post_init__(self) -> None:
         if self.loss not in LOSSES:
             raise ValueError(f"loss must be one of {', '.join(LOSSES)}, got {self.loss!r}")
         if self.optimizer not in ("adam", "sgd"):
             raise ValueError(f"optimizer must be 'adam' or 'sgd', got {self.optimizer!r}")
+        if self.learning_rate_decay not in ("none", "cosine"):
+            raise ValueError(f"learning_rate_decay must be 'none' or 'cosine', got {self.learning_rate_decay!r}")
         if not 0.0 <= self.dropout < 1.0:
             raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
 
@@ -111,12 +114,20 @@ def build_next_word_model(word_vectors: np.ndarray, settings: NextWordSettings) 
     return keras.Model(ids, outputs, name=f"next_word_{settings.loss}")
 
 
-def compile_next_word_model(model: keras.Model, settings: NextWordSettings) -> None:
-    """Compile with the settings' optimizer and loss; softmax models also track top-1/top-10."""
+def compile_next_word_model(model: keras.Model, settings: NextWordSettings, total_steps: int = 0) -> None:
+    """Compile with the settings' optimizer and loss; softmax models also track top-1/top-10.
+
+    ``total_steps`` (batches over all epochs) is needed for the cosine learning-rate decay.
+    """
+    learning_rate = settings.learning_rate
+    if settings.learning_rate_decay == "cosine":
+        if total_steps < 1:
+            raise ValueError("cosine learning-rate decay needs the total number of training steps")
+        learning_rate = keras.optimizers.schedules.CosineDecay(settings.learning_rate, total_steps, alpha=0.05)
     if settings.optimizer == "adam":
-        optimizer = keras.optimizers.Adam(settings.learning_rate)
+        optimizer = keras.optimizers.Adam(learning_rate)
     else:
-        optimizer = keras.optimizers.SGD(settings.learning_rate)
+        optimizer = keras.optimizers.SGD(learning_rate)
     if settings.loss == "softmax":
         loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
         metrics = [keras.metrics.SparseTopKCategoricalAccuracy(k=1, name="top1"),

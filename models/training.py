@@ -73,10 +73,10 @@ def train_next_word(ids: np.ndarray, split: WindowSplit, length: int, word_vecto
     work_dir.mkdir(parents=True, exist_ok=True)
     keras.utils.set_random_seed(schedule.seed)
     model = build_next_word_model(word_vectors, settings)
-    compile_next_word_model(model, settings)
     target_vectors = None if settings.loss == "softmax" else word_vectors
     train_batches = WindowBatches(ids, split.train_starts, length, schedule.batch_size, target_vectors,
                                   shuffle=True, windows_per_epoch=schedule.windows_per_epoch, seed=schedule.seed)
+    compile_next_word_model(model, settings, total_steps=len(train_batches) * schedule.epochs)
     validation_batches = WindowBatches(ids, split.validation_starts, length, max(schedule.batch_size, 256),
                                        target_vectors, shuffle=False)
     rng = np.random.default_rng(schedule.seed)

@@ -124,6 +124,15 @@ def build_parser() -> argparse.ArgumentParser:
     board.add_argument("run_dir", type=Path, metavar="RUN")
     board.add_argument("--port", type=int, default=6006)
 
+    bench = commands.add_parser("bench", help="measure the speed of every stage on this machine",
+                                description="Median of several runs after a warm-up, each in its own process "
+                                "(peak memory per measurement); the training step beside PyTorch and the machine's "
+                                "matmul rate. Writes the figures as JSON with --out.")
+    bench.add_argument("--corpus", type=Path, default=Path("../shared/corpus/hongloumeng.txt"),
+                       help="UTF-8 corpus to measure on (default ../shared/corpus/hongloumeng.txt)")
+    bench.add_argument("--quick", action="store_true", help="a 130,000-character cut and fewer steps (CI smoke run)")
+    bench.add_argument("--out", type=Path, help="also write the figures as JSON here")
+
     from pipeline import demo_commands
     demo_commands.add_commands(commands)
     return parser
@@ -246,6 +255,15 @@ def command_tensorboard(args) -> int:
         return 0
 
 
+def command_bench(args) -> int:
+    from pipeline.bench import bench
+
+    if not args.corpus.is_file():
+        raise FileNotFoundError(f"corpus {args.corpus} does not exist; pass --corpus FILE")
+    print(bench(args.corpus, args.quick, args.out))
+    return 0
+
+
 def command_config(args) -> int:
     print(to_toml(load_config(args.config, args.overrides, args.preset)), end="")
     return 0
@@ -254,7 +272,7 @@ def command_config(args) -> int:
 COMMANDS = {"run": command_run, "config": command_config, "fix-encoding": command_fix_encoding,
             "segment": command_segment, "word2vec": command_word2vec, "windows": command_stage,
             "train": command_stage, "evaluate": command_stage, "generate": command_generate,
-            "similar": command_similar, "tensorboard": command_tensorboard}
+            "similar": command_similar, "tensorboard": command_tensorboard, "bench": command_bench}
 
 
 def configure_logging(quiet: bool) -> None:

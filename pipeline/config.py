@@ -77,6 +77,7 @@ class TrainConfig:
     scale: float = 20.0
     optimizer: str = "adam"  # "adam" or "sgd"
     learning_rate: float = 0.002
+    learning_rate_decay: str = "none"  # "none" or "cosine" (decays to 5% over all epochs)
     batch_size: int = 128
     epochs: int = 4
     lstm_units: int = 200

@@ -57,14 +57,15 @@ def run_folder_config(run_dir: Path, config_file: str | None, overrides: list[st
     return load_config(config_file, overrides, preset)
 
 
-def _stage_key(stage, context: RunContext, upstream: list[str]) -> tuple[str, dict, dict]:
+def _stage_key(stage, context: RunContext, upstream: list[str]) -> tuple[str, dict, dict, str]:
     inputs = {}
     for path in stage.inputs(context):
         if not path.exists():
             raise RunFolderError(f"{stage.name} needs {path}, which does not exist")
         inputs[str(path) if not path.is_relative_to(context.run_dir) else path.name] = sha256_of_path(path)
     settings = hashed_settings(getattr(context.config, stage.section))
-    return stage_key(inputs, settings, code_hash(stage.code), upstream), inputs, settings
+    code = code_hash(stage.code)
+    return stage_key(inputs, settings, code, upstream), inputs, settings, code
 
 
 def run_pipeline(corpus: str | Path, run_dir: str | Path, config: PipelineConfig, until: str | None = None,
@@ -87,7 +88,7 @@ def run_pipeline(corpus: str | Path, run_dir: str | Path, config: PipelineConfig
         context = RunContext(run_dir, corpus, config, progress)
         upstream: list[str] = []
         for stage in STAGES:
-            key, inputs, settings = _stage_key(stage, context, upstream)
+            key, inputs, settings, code = _stage_key(stage, context, upstream)
             manifest = read_manifest(run_dir, stage.name)
             if stage.name == force_stage:
                 force = True
@@ -99,7 +100,7 @@ def run_pipeline(corpus: str | Path, run_dir: str | Path, config: PipelineConfig
                 seconds = round(time.perf_counter() - started, 3)
                 outputs = {name: sha256_of_path(run_dir / name) for name in stage.outputs}
                 write_manifest(run_dir, stage.name, {"stage": stage.name, "key": key, "inputs": inputs,
-                                                     "settings": settings, "code": code_hash(stage.code),
+                                                     "settings": settings, "code": code,
                                                      "outputs": outputs, "seconds": seconds, "details": details})
                 outcome = StageOutcome(stage.name, "ran", seconds, details)
             outcomes.append(outcome)

@@ -1,0 +1,82 @@
+"""Speed measurements of the next-word model's training step and of generation.
+
+Each ``*_per_second`` function times ``repeats`` runs after one warm-up run and returns the
+rate of every timed run, so callers can report a median and a spread.
+
+FLOPs of one training window (the formula the benchmark prints): an LSTM step costs
+2 x 4H x (D + H) multiply-adds counted as FLOPs for the gate pre-activations; the backward
+pass costs about twice the forward, so one window of T steps costs
+``3 x 2 x T x 4H x (D + H)`` FLOPs (the Dense layer and loss are left out).
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from corpus.windows import split_windows
+
+
+def lstm_training_flops_per_window(steps: int, units: int, input_dim: int) -> float:
+    """3 x 2 x T x 4H x (D + H): forward and backward FLOPs of one window through the LSTM."""
+    return 3.0 * 2.0 * steps * 4 * units * (input_dim + units)
+
+
+def matmul_gflops(size: int = 2048, repeats: int = 5) -> list[float]:
+    """float32 (size x size) @ (size x size) rates in GFLOP/s through numpy's BLAS."""
+    rng = np.random.default_rng(0)
+    a, b = rng.random((size, size), dtype=np.float32), rng.random((size, size), dtype=np.float32)
+    a @ b
+    rates = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        a @ b
+        rates.append(2.0 * size**3 / (time.perf_counter() - started) / 1e9)
+    return rates
+
+
+def keras_windows_per_second(ids: np.ndarray, vectors: np.ndarray, loss: str, batch_size: int, steps: int,
+                             repeats: int, length: int = 20) -> list[float]:
+    """Training windows per second of the project's model (``model.fit`` on streamed batches)."""
+    import keras
+
+    from models.next_word import NextWordSettings, build_next_word_model, compile_next_word_model
+    from models.window_data import WindowBatches
+
+    keras.utils.set_random_seed(0)
+    settings = NextWordSettings(loss=loss, optimizer="adam" if loss == "softmax" else "sgd",
+                                learning_rate=0.001 if loss == "softmax" else 0.1,
+                                train_output_vectors=loss == "softmax", learn_scale=loss == "softmax")
+    model = build_next_word_model(vectors, settings)
+    compile_next_word_model(model, settings)
+    split = split_windows(len(ids), length, 0.0)
+    batches = WindowBatches(ids, split.train_starts, length, batch_size, None if loss == "softmax" else vectors,
+                            windows_per_epoch=batch_size * steps)
+    model.fit(batches, epochs=1, verbose=0)
+    rates = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        model.fit(batches, epochs=1, verbose=0)
+        rates.append(batch_size * steps / (time.perf_counter() - started))
+    return rates
+
+
+def generation_words_per_second(vectors: np.ndarray, temperature: float, words: int, repeats: int,
+                                length: int = 20) -> list[float]:
+    """Words per second of :func:`models.generation.generate_ids` with an untrained model
+    (the cost does not depend on the weights' values)."""
+    import keras
+
+    from models.generation import NumpyNextWordPredictor, generate_ids
+    from models.next_word import NextWordSettings, build_next_word_model
+
+    keras.utils.set_random_seed(0)
+    predictor = NumpyNextWordPredictor.from_model(build_next_word_model(vectors, NextWordSettings()))
+    generate_ids(predictor, [0, 1, 2], 20, length, temperature)
+    rates = []
+    for repeat in range(repeats):
+        started = time.perf_counter()
+        generate_ids(predictor, [0, 1, 2], words, length, temperature, rng_seed=repeat)
+        rates.append(words / (time.perf_counter() - started))
+    return rates

@@ -1,0 +1,158 @@
+"""``lstmlab bench``: the speed of every stage on this machine, beside what a user would pick instead.
+
+Each figure is measured in its own process (so its peak memory is its own), as the median of
+several timed repetitions after a warm-up; the table gives the spread (min to max).
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from pipeline.config import load_config
+from pipeline.runner import run_pipeline
+from pipeline.stages import default_workers
+
+
+@dataclass
+class BenchRow:
+    """One measurement: its rates' median, min and max in ``unit``, and the process's peak memory."""
+
+    name: str
+    unit: str
+    median: float | None
+    low: float | None
+    high: float | None
+    peak_rss_mb: float | None
+    note: str = ""
+
+
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text(encoding="utf-8").splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
+
+
+def measure(name: str, unit: str, task: str, arguments: dict, note: str = "") -> BenchRow:
+    """Run one ``pipeline.bench_worker`` task and summarise its rates."""
+    done = subprocess.run([sys.executable, "-m", "pipeline.bench_worker", task, json.dumps(arguments)],
+                          capture_output=True, text=True, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    if done.returncode != 0:
+        tail = done.stderr.strip().splitlines()[-1:] or ["no output"]
+        return BenchRow(name, unit, None, None, None, None, f"failed: {tail[0][:120]}")
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    rates = result["rates"]
+    return BenchRow(name, unit, statistics.median(rates), min(rates), max(rates), result["peak_rss_mb"], note)
+
+
+def prepare_corpus(corpus: Path, quick: bool, folder: Path) -> Path:
+    """The corpus to measure: the whole file, or its first 400,000 bytes' worth of lines with --quick."""
+    if not quick:
+        return corpus
+    text = corpus.read_text(encoding="utf-8", errors="replace")
+    cut = text[: text.find("\n", 130_000) + 1]
+    path = folder / f"{corpus.stem}-quick.txt"
+    path.write_text(cut, encoding="utf-8")
+    return path
+
+
+def run_benchmarks(corpus: Path, quick: bool, work_dir: Path) -> dict:
+    """Measure everything; returns a dict with the machine description and the rows."""
+    from models.speed import lstm_training_flops_per_window
+    from models.torch_reference import torch_available
+
+    cores = default_workers(0)
+    repeats = 3 if quick else 5
+    steps = 10 if quick else 60
+    corpus = prepare_corpus(corpus, quick, work_dir)
+    run_dir = work_dir / "run"
+    config = load_config(overrides=["word2vec.epochs=2"] if quick else [])
+    run_pipeline(corpus, run_dir, config, until="windows", progress=False)
+    text, tokens = str(run_dir / "text.txt"), str(run_dir / "tokens.txt")
+    rows = [
+        measure("fix-encoding", "MB/s", "fix-encoding", {"corpus": str(corpus), "repeats": repeats, "out_dir": str(work_dir)}),
+        measure("segment, 1 worker", "MB/s", "segment", {"text": text, "workers": 1, "repeats": repeats}),
+        measure(f"segment, {cores} workers", "MB/s", "segment", {"text": text, "workers": cores, "repeats": repeats}),
+        measure("word2vec (blog settings, 15 epochs)", "words/s", "word2vec",
+                {"tokens": tokens, "repeats": 1 if not quick else 2, "workers": cores}),
+        measure("float32 matmul 2048^3 (numpy)", "GFLOP/s", "matmul", {"size": 2048, "repeats": repeats}),
+    ]
+    for loss, batch, label in (("softmax", 128, "default preset (softmax, Adam)"), ("mse", 128, "MSE, SGD"),
+                               ("mse", 10, "seed preset (MSE, SGD)")):
+        rows.append(measure(f"train keras {label}, batch {batch}", "windows/s", "train-keras",
+                            {"run_dir": str(run_dir), "loss": loss, "batch_size": batch,
+                             "steps": steps if batch > 10 else steps * 4, "repeats": repeats}))
+        if loss == "mse":
+            if torch_available():
+                rows.append(measure(f"train pytorch MSE, SGD, batch {batch}", "windows/s", "train-torch",
+                                    {"run_dir": str(run_dir), "batch_size": batch, "threads": cores,
+                                     "steps": steps if batch > 10 else steps * 4, "repeats": repeats}))
+            else:
+                rows.append(BenchRow(f"train pytorch MSE, SGD, batch {batch}", "windows/s", None, None, None, None,
+                                     "not installed (pip install -e '.[bench]')"))
+    for temperature, label in ((0.0, "greedy"), (0.8, "sampled, T=0.8, top-10")):
+        rows.append(measure(f"generate {label}", "words/s", "generate",
+                            {"run_dir": str(run_dir), "temperature": temperature, "words": 200 if quick else 1000,
+                             "repeats": repeats}))
+    import keras
+
+    return {
+        "command": "lstmlab bench " + " ".join(sys.argv[2:]) if sys.argv[1:2] == ["bench"] else "lstmlab bench",
+        "date": datetime.date.today().isoformat(),
+        "machine": f"{cpu_model()}, {cores} cores, {os.cpu_count()} CPUs seen",
+        "keras_backend": keras.backend.backend(),
+        "corpus": str(corpus),
+        "flops_per_window": lstm_training_flops_per_window(20, 200, 200),
+        "flops_formula": "3 x 2 x T x 4H x (D + H), T=20, H=200, D=200",
+        "rows": [asdict(row) for row in rows],
+    }
+
+
+def format_report(report: dict) -> str:
+    """The benchmark as a text table with the machine line, the training-step ratios and the bound."""
+    lines = [f"command: {report['command']}", f"date: {report['date']}   machine: {report['machine']}",
+             f"keras backend: {report['keras_backend']}   corpus: {report['corpus']}", "",
+             f"{'measurement':48s} {'median':>10s} {'min..max':>21s} {'unit':>10s} {'peak MB':>8s}"]
+    rows = {row["name"]: row for row in report["rows"]}
+    for row in report["rows"]:
+        if row["median"] is None:
+            lines.append(f"{row['name']:48s} {row['note']}")
+            continue
+        spread = f"{row['low']:.4g}..{row['high']:.4g}"
+        lines.append(f"{row['name']:48s} {row['median']:10.4g} {spread:>21s} {row['unit']:>10s} "
+                     f"{row['peak_rss_mb']:8.0f}")
+    matmul = rows.get("float32 matmul 2048^3 (numpy)", {}).get("median")
+    lines.append("")
+    if matmul:
+        bound = matmul * 1e9 / report["flops_per_window"]
+        lines.append(f"matmul bound: {bound:.0f} windows/s ({report['flops_formula']} = "
+                     f"{report['flops_per_window'] / 1e6:.1f} MFLOP per window)")
+    for batch in (128, 10):
+        label = "seed preset (MSE, SGD)" if batch == 10 else "MSE, SGD"
+        ours = rows.get(f"train keras {label}, batch {batch}", {}).get("median")
+        theirs = rows.get(f"train pytorch MSE, SGD, batch {batch}", {}).get("median")
+        if ours and theirs:
+            lines.append(f"batch {batch}: keras / pytorch = {ours / theirs:.2f}"
+                         + (f"; keras at {ours / bound:.0%} of the matmul bound" if matmul else ""))
+    return "\n".join(lines)
+
+
+def bench(corpus: Path, quick: bool, out: Path | None) -> str:
+    """Run the benchmarks, write the JSON to ``out`` if given, and return the text table."""
+    with tempfile.TemporaryDirectory(prefix="lstmlab-bench-") as folder:
+        report = run_benchmarks(corpus, quick, Path(folder))
+    if out:
+        out.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    return format_report(report)

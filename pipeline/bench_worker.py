@@ -1,0 +1,97 @@
+"""One benchmark measurement in its own process, so its peak memory is its own.
+
+``python -m pipeline.bench_worker TASK '{"json": "arguments"}'`` prints one JSON line:
+``{"rates": [...], "peak_rss_mb": ...}``. Called by :mod:`pipeline.bench`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+def _timed_rates(work, amount: float, repeats: int) -> list[float]:
+    work()
+    rates = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        work()
+        rates.append(amount / (time.perf_counter() - started))
+    return rates
+
+
+def fix_encoding_rates(corpus: str, repeats: int, out_dir: str) -> list[float]:
+    from pipeline.actions import fix_encoding_file
+    from pipeline.config import FixEncodingConfig
+
+    size = Path(corpus).stat().st_size / 1e6
+    return _timed_rates(lambda: fix_encoding_file(corpus, Path(out_dir) / "fixed.txt", FixEncodingConfig()), size, repeats)
+
+
+def segment_rates(text: str, workers: int, repeats: int) -> list[float]:
+    from corpus.segment import Segmenter, segment_text
+
+    content = Path(text).read_text(encoding="utf-8")
+    segmenter = Segmenter()
+    size = len(content.encode("utf-8")) / 1e6
+    return _timed_rates(lambda: segment_text(content, segmenter, workers=workers), size, repeats)
+
+
+def word2vec_rates(tokens: str, repeats: int, workers: int) -> list[float]:
+    from models.word2vec import Word2VecSettings, train_word2vec
+
+    words = sum(len(line.split()) for line in Path(tokens).open(encoding="utf-8"))
+    settings = Word2VecSettings(workers=workers)
+    return _timed_rates(lambda: train_word2vec(tokens, settings, progress=False), words * settings.epochs, repeats)
+
+
+def _run_arrays(run_dir: str):
+    import numpy as np
+    from gensim.models import KeyedVectors
+
+    with np.load(Path(run_dir) / "windows.npz") as data:
+        ids = data["ids"]
+    return ids, KeyedVectors.load(str(Path(run_dir) / "word2vec.kv")).vectors
+
+
+def main() -> None:
+    task, arguments = sys.argv[1], json.loads(sys.argv[2])
+    if task == "fix-encoding":
+        rates = fix_encoding_rates(**arguments)
+    elif task == "segment":
+        rates = segment_rates(**arguments)
+    elif task == "word2vec":
+        rates = word2vec_rates(**arguments)
+    elif task == "matmul":
+        from models.speed import matmul_gflops
+
+        rates = matmul_gflops(**arguments)
+    elif task == "train-keras":
+        from models.speed import keras_windows_per_second
+
+        ids, vectors = _run_arrays(arguments.pop("run_dir"))
+        rates = keras_windows_per_second(ids, vectors, **arguments)
+    elif task == "train-torch":
+        from models.torch_reference import torch_windows_per_second
+
+        ids, vectors = _run_arrays(arguments.pop("run_dir"))
+        rates = torch_windows_per_second(ids, vectors, **arguments)
+    elif task == "generate":
+        from models.speed import generation_words_per_second
+
+        _, vectors = _run_arrays(arguments.pop("run_dir"))
+        rates = generation_words_per_second(vectors, **arguments)
+    else:
+        raise SystemExit(f"unknown benchmark task {task}")
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"rates": rates, "peak_rss_mb": round(peak, 1)}))
+
+
+if __name__ == "__main__":
+    main()
