@@ -11,6 +11,7 @@ no output at all.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import time
@@ -71,7 +72,7 @@ def segment_file(source: str | os.PathLike, target: str | os.PathLike, settings:
 def word2vec_files(tokens: str | os.PathLike, out_dir: str | os.PathLike, settings: Word2VecConfig,
                    progress: bool = True) -> dict[str, Any]:
     """Train word2vec on ``tokens`` (or read ``settings.vectors``); write word2vec.kv and vectors.bin."""
-    from models.word2vec import Word2VecSettings, load_c_binary, save_c_binary, train_word2vec
+    from models.word2vec import load_c_binary, save_c_binary, train_word2vec
     from pipeline.stages import default_workers
 
     out_dir = Path(out_dir)
@@ -80,9 +81,8 @@ def word2vec_files(tokens: str | os.PathLike, out_dir: str | os.PathLike, settin
         vectors = load_c_binary(settings.vectors)
         source = f"read from {settings.vectors}"
     else:
-        options = {k: v for k, v in vars(settings).items() if k not in ("vectors", "workers")}
-        vectors = train_word2vec(tokens, Word2VecSettings(**options, workers=default_workers(settings.workers)),
-                                 progress=progress)
+        options = dataclasses.replace(settings, workers=default_workers(settings.workers))
+        vectors = train_word2vec(tokens, options, progress=progress)
         source = "trained with gensim"
     seconds = time.perf_counter() - started
     with atomic_output(out_dir / "word2vec.kv", suffix=".kv") as temporary:

@@ -68,7 +68,7 @@ def prepare_corpus(corpus: Path, quick: bool, folder: Path) -> Path:
     return path
 
 
-def run_benchmarks(corpus: Path, quick: bool, work_dir: Path) -> dict:
+def run_benchmarks(corpus: Path, quick: bool, work_dir: Path, command: str) -> dict:
     """Measure everything; returns a dict with the machine description and the rows."""
     from models.speed import lstm_training_flops_per_window
     from models.torch_reference import torch_available
@@ -109,7 +109,7 @@ def run_benchmarks(corpus: Path, quick: bool, work_dir: Path) -> dict:
     import keras
 
     return {
-        "command": "lstmlab bench " + " ".join(sys.argv[2:]) if sys.argv[1:2] == ["bench"] else "lstmlab bench",
+        "command": command,
         "date": datetime.date.today().isoformat(),
         "machine": f"{cpu_model()}, {cores} cores, {os.cpu_count()} CPUs seen",
         "keras_backend": keras.backend.backend(),
@@ -149,10 +149,10 @@ def format_report(report: dict) -> str:
     return "\n".join(lines)
 
 
-def bench(corpus: Path, quick: bool, out: Path | None) -> str:
+def bench(corpus: Path, quick: bool, out: Path | None, command: str = "lstmlab bench") -> str:
     """Run the benchmarks, write the JSON to ``out`` if given, and return the text table."""
     with tempfile.TemporaryDirectory(prefix="lstmlab-bench-") as folder:
-        report = run_benchmarks(corpus, quick, Path(folder))
+        report = run_benchmarks(corpus, quick, Path(folder), command)
     if out:
         out.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return format_report(report)

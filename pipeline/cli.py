@@ -260,7 +260,9 @@ def command_bench(args) -> int:
 
     if not args.corpus.is_file():
         raise FileNotFoundError(f"corpus {args.corpus} does not exist; pass --corpus FILE")
-    print(bench(args.corpus, args.quick, args.out))
+    command = f"{'KERAS_BACKEND=' + os.environ['KERAS_BACKEND'] + ' ' if 'KERAS_BACKEND' in os.environ else ''}" \
+        f"lstmlab bench --corpus {args.corpus}{' --quick' if args.quick else ''}{f' --out {args.out}' if args.out else ''}"
+    print(bench(args.corpus, args.quick, args.out, command))
     return 0
 
 

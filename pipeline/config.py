@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
+from models.word2vec import Word2VecSettings
+
 
 class ConfigError(ValueError):
     """A config file or override names an unknown key or gives a value of the wrong type."""
@@ -49,18 +51,11 @@ class SegmentConfig:
 
 
 @dataclass
-class Word2VecConfig:
-    vector_size: int = 200
-    window: int = 8
-    negative: int = 25
-    hierarchical_softmax: bool = False
-    cbow: bool = True
-    sample: float = 1e-4
-    epochs: int = 15
-    min_count: int = 5
-    seed: int = 1
+class Word2VecConfig(Word2VecSettings):
+    """gensim settings (defaults: the blog's) plus an optional existing C-format file to use instead."""
+
     vectors: str = ""  # an existing C-format vectors.bin to use instead of training
-    workers: int = _not_hashed(0)
+    workers: int = _not_hashed(0)  # 0 = one per core
 
 
 @dataclass

@@ -8,6 +8,7 @@ import pytest
 from models.adder import AdderSettings, exact_match_accuracy, train_adder
 from models.binary import addition_examples, all_pairs, from_bits, random_sums, to_bits
 from models.numpy_demos import NumpyAdderRNN, train_numpy_adder, train_numpy_sequence
+from tests.gradcheck import numeric_gradient
 from models.primes import PRIMES_BELOW_100, SequenceSettings, primes_sequence, toy_sequence, train_sequence
 
 
@@ -47,15 +48,7 @@ def test_numpy_adder_gradient_matches_finite_differences():
         return 0.5 * np.sum((targets - out) ** 2) / 2
 
     for weight, grad in zip(weights, analytic):
-        numeric = np.zeros_like(weight)
-        for index in np.ndindex(weight.shape):
-            saved = weight[index]
-            weight[index] = saved + 1e-6
-            plus = loss()
-            weight[index] = saved - 1e-6
-            minus = loss()
-            weight[index] = saved
-            numeric[index] = (plus - minus) / 2e-6
+        numeric = numeric_gradient(loss, weight)
         assert np.abs(numeric - grad).max() < 1e-7 * max(1.0, np.abs(numeric).max())
 
 

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from models.numpy_lstm import NumpyLSTM
+from tests.gradcheck import numeric_gradient
 
 D, H, B, T = 3, 4, 2, 5
 
@@ -33,15 +34,7 @@ def test_gradients_match_central_finite_differences():
     arrays = {"kernel": lstm.kernel, "recurrent_kernel": lstm.recurrent_kernel, "bias": lstm.bias,
               "x": x, "h0": h0, "c0": c0}
     for name, array in arrays.items():
-        numeric = np.zeros_like(array)
-        for index in np.ndindex(array.shape):
-            saved = array[index]
-            array[index] = saved + 1e-6
-            plus = loss()
-            array[index] = saved - 1e-6
-            minus = loss()
-            array[index] = saved
-            numeric[index] = (plus - minus) / 2e-6
+        numeric = numeric_gradient(loss, array)
         relative = np.abs(numeric - grads[name]).max() / np.abs(numeric).max()
         assert relative < 1e-6, f"{name}: relative error {relative:.2e}"
 
