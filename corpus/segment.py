@@ -128,7 +128,7 @@ def segment_text(
     """Segment ``text`` line by line and return the segmented text (``\\n`` separated).
 
     ``workers`` > 1 uses that many forked processes; the result is identical to one worker.
-    ``progress`` is called with the number of input characters finished after each chunk.
+    ``progress`` is called with the number of input bytes (UTF-8) finished after each chunk.
     """
     global _worker_segmenter
     if workers < 1:
@@ -147,7 +147,7 @@ def segment_text(
         for chunk, segmented in zip(chunks, results):
             out.extend(segmented)
             if progress:
-                progress(sum(len(line) + 1 for line in chunk))
+                progress(sum(len(line.encode("utf-8")) + 1 for line in chunk))
     finally:
         if pool is not None:
             pool.close()

@@ -28,7 +28,7 @@ class NearestWords:
         """Cosine of each vector (B, D) to every word: (B, V)."""
         return unit_rows(vectors) @ self.unit_vectors.T
 
-    def top_k(self, vectors: np.ndarray, k: int, chunk: int = 4096) -> np.ndarray:
+    def top_k(self, vectors: np.ndarray, k: int, chunk: int = 512) -> np.ndarray:
         """Ids (B, k) of the ``k`` nearest words to each of ``vectors`` (B, D), nearest first."""
         vectors = np.atleast_2d(vectors)
         k = min(k, len(self.unit_vectors))

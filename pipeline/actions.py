@@ -59,7 +59,7 @@ def segment_file(source: str | os.PathLike, target: str | os.PathLike, settings:
                           keep_punctuation=settings.keep_punctuation)
     size = len(text.encode("utf-8"))
     started = time.perf_counter()
-    with tqdm(total=len(text), desc=f"segment ({workers} workers)", unit="char", unit_scale=True,
+    with tqdm(total=size + 1, desc=f"segment ({workers} workers)", unit="B", unit_scale=True, unit_divisor=1000,
               disable=not progress or size < PROGRESS_BAR_BYTES) as bar:
         segmented = segment_text(text, segmenter, workers=workers, progress=bar.update)
     seconds = time.perf_counter() - started

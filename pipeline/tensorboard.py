@@ -55,7 +55,8 @@ def tensorboard_callbacks(log_dir: Path, make_sample: Callable[[keras.Model], st
 
 def write_projector(log_dir: Path, words: list[str], matrices: dict[str, np.ndarray]) -> None:
     """Write word vectors for the embedding projector: one TSV per matrix, ``metadata.tsv``
-    (one word a line) and ``projector_config.pbtxt`` naming them, all in ``log_dir``."""
+    (one word a line) and ``projector_config.pbtxt`` naming them, all in ``log_dir``, which
+    must be a TensorBoard run folder (one with event files) for the projector to find them."""
     log_dir.mkdir(parents=True, exist_ok=True)
     (log_dir / "metadata.tsv").write_text("\n".join(w.replace("\t", " ") for w in words) + "\n", encoding="utf-8")
     entries = []

@@ -85,7 +85,7 @@ def train_run(context: RunContext) -> dict[str, Any]:
     seconds = time.perf_counter() - started
     with atomic_output(context.path("model.keras"), suffix=".keras") as temporary:
         model.save(temporary)
-    write_projector(log_dir / "projector", vectors.index_to_key,
+    write_projector(log_dir / "train", vectors.index_to_key,
                     {"word2vec": vectors.vectors, "decoding_vectors": decoding_vectors(model)})
     shutil.rmtree(work_dir)
     windows_seen = (settings.max_train_windows or len(split.train_starts)) * len(history.get("loss", []))
