@@ -158,6 +158,9 @@ def detect_encoding(data: bytes, source: str = "<bytes>") -> tuple[str, str]:
         return "utf-8", "decodes as strict UTF-8"
     except UnicodeDecodeError:
         pass
+    utf8_errors = _count_undecodable(sample, "utf-8")
+    if utf8_errors / max(1.0, len(sample) / 1024) < 0.5 and han_fraction(sample.decode("utf-8", "replace")) >= 0.2:
+        return "utf-8", f"UTF-8 but for {utf8_errors} invalid byte run(s) in the first {len(sample)} bytes"
     guess = chardet.detect(sample)
     guessed = CHARDET_TO_CODEC.get((guess.get("encoding") or "").lower())
     if guessed and _count_undecodable(sample, guessed) == 0:

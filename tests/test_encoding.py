@@ -91,6 +91,15 @@ def test_replace_mode_counts_replacements(rulinwaishi_text):
     assert result.text.replace("\ufffd", "") == rulinwaishi_text
 
 
+def test_utf8_cut_mid_character_is_named_not_misdetected(rulinwaishi_text):
+    data = rulinwaishi_text.encode("utf-8")[:150_001]  # ends inside a three-byte character
+    assert data[-1] >= 0x80
+    with pytest.raises(EncodingError, match=r"invalid utf-8 bytes at byte offset 1499\d\d"):
+        decode_text(data, source="cut.txt")
+    result = decode_text(data, errors="replace")
+    assert result.encoding == "utf-8" and result.replaced == 1 and result.text.endswith("\ufffd")
+
+
 def test_english_text_is_accepted_with_a_warning(caplog):
     with caplog.at_level(logging.WARNING):
         result = decode_text(b"It was the best of times.\r\nIt was the worst of times.\r\n")
