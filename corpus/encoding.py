@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import codecs
 import logging
-import unicodedata
 from dataclasses import dataclass
 
 import chardet

@@ -12,7 +12,7 @@ from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from pipeline import __version__  # noqa: E402
-from pipeline.config import ConfigError, FixEncodingConfig, SegmentConfig, Word2VecConfig, load_config, to_toml  # noqa: E402
+from pipeline.config import FixEncodingConfig, SegmentConfig, Word2VecConfig, load_config, to_toml  # noqa: E402
 from pipeline.stages import STAGE_NAMES  # noqa: E402
 
 logger = logging.getLogger("lstmlab")

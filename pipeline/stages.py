@@ -21,13 +21,11 @@ from __future__ import annotations
 import json
 import logging
 import os
-import shutil
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
-from tqdm.auto import tqdm
 
 from pipeline.config import PipelineConfig
 from pipeline.files import atomic_output, write_text_atomic

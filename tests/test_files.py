@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from pipeline.files import RunFolderLocked, atomic_output, run_folder_lock
+from pipeline.files import atomic_output, run_folder_lock
 
 
 def test_atomic_output_leaves_nothing_when_the_writer_fails(tmp_path):

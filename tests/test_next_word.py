@@ -11,7 +11,7 @@ import keras
 import numpy as np
 import pytest
 
-from corpus.windows import split_windows, window_batch
+from corpus.windows import split_windows
 from models.decoding import NearestWords
 from models.generation import NumpyNextWordPredictor, generate_ids, join_words
 from models.next_word import NextWordSettings, build_next_word_model, decoding_vectors, prediction_model
