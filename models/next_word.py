@@ -1,4 +1,4 @@
-"""The next-word LSTM: word ids -> frozen word2vec Embedding -> LSTM -> Dense(D, linear).
+"""The next-word LSTM: word ids -> word2vec Embedding (frozen by default) -> LSTM -> Dense(D, linear).
 
 The model's prediction is a D-dimensional vector for the next word, decoded to the nearest
 word by cosine. Three losses train it:
@@ -36,6 +36,7 @@ class NextWordSettings:
     lstm_units: int = 200
     dropout: float = 0.0
     train_output_vectors: bool = True
+    train_input_vectors: bool = False  # unfreeze the word2vec input Embedding
     learn_scale: bool = True
     scale: float = 20.0
     optimizer: str = "adam"
@@ -101,7 +102,8 @@ def build_next_word_model(word_vectors: np.ndarray, settings: NextWordSettings) 
     """
     vocabulary_size, dimensions = word_vectors.shape
     ids = keras.Input(shape=(None,), dtype="int32", name="word_ids")
-    embedding = keras.layers.Embedding(vocabulary_size, dimensions, trainable=False, name="word_embedding")
+    embedding = keras.layers.Embedding(vocabulary_size, dimensions, trainable=settings.train_input_vectors,
+                                       name="word_embedding")
     hidden = keras.layers.LSTM(settings.lstm_units, dropout=settings.dropout, name="lstm")(embedding(ids))
     vector = keras.layers.Dense(dimensions, activation="linear", name="next_vector")(hidden)
     outputs = vector
@@ -152,7 +154,8 @@ def prediction_model(model: keras.Model) -> keras.Model:
 def decoding_vectors(model: keras.Model) -> np.ndarray:
     """The word vectors (V, D) that predictions are decoded against, by nearest cosine.
 
-    The trained output vectors of a softmax model, otherwise the frozen word2vec vectors.
+    The output vectors of a softmax model, otherwise the input Embedding's vectors (the
+    word2vec vectors, unless ``train_input_vectors`` let them train).
     """
     if uses_word_targets(model):
         return np.asarray(model.get_layer("cosine_logits").word_vectors)

@@ -68,6 +68,7 @@ class WindowsConfig:
 class TrainConfig:
     loss: str = "softmax"  # "mse", "cosine" or "softmax" (scaled cosine over every word)
     train_output_vectors: bool = True  # softmax only: output word vectors start from word2vec and train
+    train_input_vectors: bool = False  # unfreeze the input Embedding (word2vec vectors) too
     learn_scale: bool = True  # softmax only: the cosine scale is a trained weight
     scale: float = 20.0
     optimizer: str = "adam"  # "adam" or "sgd"

@@ -70,7 +70,8 @@ def train_run(context: RunContext) -> dict[str, Any]:
 
     model_settings = NextWordSettings(
         loss=settings.loss, lstm_units=settings.lstm_units, dropout=settings.dropout,
-        train_output_vectors=settings.train_output_vectors, learn_scale=settings.learn_scale, scale=settings.scale,
+        train_output_vectors=settings.train_output_vectors, train_input_vectors=settings.train_input_vectors,
+        learn_scale=settings.learn_scale, scale=settings.scale,
         optimizer=settings.optimizer, learning_rate=settings.learning_rate,
         learning_rate_decay=settings.learning_rate_decay)
     schedule = TrainingSchedule(
