@@ -36,7 +36,8 @@ def _add_config_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _add_run_folder_command(commands, name: str, help_text: str) -> argparse.ArgumentParser:
-    parser = commands.add_parser(name, help=help_text, description=help_text +
+    short = help_text[0].lower() + help_text[1:].rstrip(".")
+    parser = commands.add_parser(name, help=short, description=help_text +
                                  " Earlier stages that are missing or out of date run first.")
     parser.add_argument("run_dir", type=Path, metavar="RUN", help="a run folder made by `lstmlab run`")
     _add_config_options(parser)
