@@ -68,16 +68,16 @@ class WindowsConfig:
 class TrainConfig:
     loss: str = "softmax"  # "mse", "cosine" or "softmax" (scaled cosine over every word)
     train_output_vectors: bool = True  # softmax only: output word vectors start from word2vec and train
-    train_input_vectors: bool = False  # unfreeze the input Embedding (word2vec vectors) too
+    train_input_vectors: bool = True  # the input Embedding starts from word2vec and trains too
     learn_scale: bool = True  # softmax only: the cosine scale is a trained weight
     scale: float = 20.0
     optimizer: str = "adam"  # "adam" or "sgd"
     learning_rate: float = 0.002
-    learning_rate_decay: str = "none"  # "none" or "cosine" (decays to 5% over all epochs)
+    learning_rate_decay: str = "cosine"  # "none" or "cosine" (decays to 5% over all epochs)
     batch_size: int = 128
-    epochs: int = 4
+    epochs: int = 5
     lstm_units: int = 200
-    dropout: float = 0.0
+    dropout: float = 0.2  # on the LSTM's inputs
     early_stopping: bool = False
     patience: int = 2
     max_train_windows: int = 0  # 0 = every window each epoch; else a random subset per epoch
@@ -125,7 +125,10 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
             "batch_size": 10,
             "epochs": 1,
             "train_output_vectors": False,
+            "train_input_vectors": False,
             "learn_scale": False,
+            "dropout": 0.0,
+            "learning_rate_decay": "none",
         }
     },
 }
