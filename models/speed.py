@@ -36,23 +36,21 @@ def matmul_gflops(size: int = 2048, repeats: int = 5) -> list[float]:
     return rates
 
 
-def keras_windows_per_second(ids: np.ndarray, vectors: np.ndarray, loss: str, batch_size: int, steps: int,
+def keras_windows_per_second(ids: np.ndarray, vectors: np.ndarray, settings, batch_size: int, steps: int,
                              repeats: int, length: int = 20) -> list[float]:
-    """Training windows per second of the project's model (``model.fit`` on streamed batches)."""
+    """Training windows per second of the project's model with ``settings``
+    (:class:`models.next_word.NextWordSettings`), ``model.fit`` on streamed batches."""
     import keras
 
-    from models.next_word import NextWordSettings, build_next_word_model, compile_next_word_model
+    from models.next_word import build_next_word_model, compile_next_word_model
     from models.window_data import WindowBatches
 
     keras.utils.set_random_seed(0)
-    settings = NextWordSettings(loss=loss, optimizer="adam" if loss == "softmax" else "sgd",
-                                learning_rate=0.001 if loss == "softmax" else 0.1,
-                                train_output_vectors=loss == "softmax", learn_scale=loss == "softmax")
     model = build_next_word_model(vectors, settings)
-    compile_next_word_model(model, settings)
+    compile_next_word_model(model, settings, total_steps=steps * (repeats + 1))
     split = split_windows(len(ids), length, 0.0)
-    batches = WindowBatches(ids, split.train_starts, length, batch_size, None if loss == "softmax" else vectors,
-                            windows_per_epoch=batch_size * steps)
+    batches = WindowBatches(ids, split.train_starts, length, batch_size,
+                            None if settings.loss == "softmax" else vectors, windows_per_epoch=batch_size * steps)
     model.fit(batches, epochs=1, verbose=0)
     rates = []
     for _ in range(repeats):

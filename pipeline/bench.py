@@ -89,12 +89,12 @@ def run_benchmarks(corpus: Path, quick: bool, work_dir: Path, command: str) -> d
                 {"tokens": tokens, "repeats": 1 if not quick else 2, "workers": cores}),
         measure("float32 matmul 2048^3 (numpy)", "GFLOP/s", "matmul", {"size": 2048, "repeats": repeats}),
     ]
-    for loss, batch, label in (("softmax", 128, "default preset (softmax, Adam)"), ("mse", 128, "MSE, SGD"),
-                               ("mse", 10, "seed preset (MSE, SGD)")):
+    for preset, batch, label in (("default", 128, "default preset (softmax, Adam)"), ("seed", 128, "MSE, SGD"),
+                                 ("seed", 10, "seed preset (MSE, SGD)")):
         rows.append(measure(f"train keras {label}, batch {batch}", "windows/s", "train-keras",
-                            {"run_dir": str(run_dir), "loss": loss, "batch_size": batch,
+                            {"run_dir": str(run_dir), "preset": preset, "batch_size": batch,
                              "steps": steps if batch > 10 else steps * 4, "repeats": repeats}))
-        if loss == "mse":
+        if preset == "seed":
             if torch_available():
                 rows.append(measure(f"train pytorch MSE, SGD, batch {batch}", "windows/s", "train-torch",
                                     {"run_dir": str(run_dir), "batch_size": batch, "threads": cores,

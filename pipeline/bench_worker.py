@@ -87,8 +87,12 @@ def main() -> None:
     elif task == "train-keras":
         from models.speed import keras_windows_per_second
 
+        from pipeline.config import load_config
+        from pipeline.train_command import next_word_settings
+
         ids, vectors = _run_arrays(arguments.pop("run_dir"))
-        rates = keras_windows_per_second(ids, vectors, **arguments)
+        settings = next_word_settings(load_config(preset=arguments.pop("preset")).train)
+        rates = keras_windows_per_second(ids, vectors, settings, **arguments)
     elif task == "train-torch":
         from models.torch_reference import torch_windows_per_second
 

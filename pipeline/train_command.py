@@ -18,7 +18,8 @@ from typing import Any
 
 import numpy as np
 
-from pipeline.config import hashed_settings
+from models.next_word import NextWordSettings
+from pipeline.config import TrainConfig, hashed_settings
 from pipeline.files import atomic_output, sha256_of_file
 from pipeline.stages import RunContext
 
@@ -42,12 +43,21 @@ def _settings_digest(context: RunContext) -> str:
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:10]
 
 
+def next_word_settings(settings: TrainConfig) -> NextWordSettings:
+    """The model and optimiser part of the ``[train]`` section."""
+    return NextWordSettings(
+        loss=settings.loss, lstm_units=settings.lstm_units, dropout=settings.dropout,
+        train_output_vectors=settings.train_output_vectors, train_input_vectors=settings.train_input_vectors,
+        learn_scale=settings.learn_scale, scale=settings.scale, optimizer=settings.optimizer,
+        learning_rate=settings.learning_rate, learning_rate_decay=settings.learning_rate_decay)
+
+
 def train_run(context: RunContext) -> dict[str, Any]:
     """Train with ``context.config.train`` and return details for the manifest."""
     from gensim.models import KeyedVectors
 
     from models.generation import NumpyNextWordPredictor, generate_ids, join_words
-    from models.next_word import NextWordSettings, decoding_vectors
+    from models.next_word import decoding_vectors
     from models.training import TrainingSchedule, train_next_word
     from pipeline.tensorboard import tensorboard_callbacks, write_projector
 
@@ -68,12 +78,7 @@ def train_run(context: RunContext) -> dict[str, Any]:
         new = generate_ids(predictor, seed_ids, 40, length, temperature=0.0)
         return join_words([vectors.index_to_key[i] for i in seed_ids]) + " → " + join_words([vectors.index_to_key[i] for i in new])
 
-    model_settings = NextWordSettings(
-        loss=settings.loss, lstm_units=settings.lstm_units, dropout=settings.dropout,
-        train_output_vectors=settings.train_output_vectors, train_input_vectors=settings.train_input_vectors,
-        learn_scale=settings.learn_scale, scale=settings.scale,
-        optimizer=settings.optimizer, learning_rate=settings.learning_rate,
-        learning_rate_decay=settings.learning_rate_decay)
+    model_settings = next_word_settings(settings)
     schedule = TrainingSchedule(
         batch_size=settings.batch_size, epochs=settings.epochs, windows_per_epoch=settings.max_train_windows,
         metric_windows=settings.metric_windows, early_stopping=settings.early_stopping,

@@ -1,0 +1,70 @@
+"""Where does the Keras training step's time go? Times the next-word MSE step in variants.
+
+Run from the checkout, after a run folder exists (it reads its ids and word vectors)::
+
+    python benchmarks/training_step_variants.py runs/hongloumeng
+    KERAS_BACKEND=jax python benchmarks/training_step_variants.py runs/hongloumeng
+
+Prints windows per second (median of 3 timed epochs after a warm-up) for: streamed
+``PyDataset`` batches vs in-memory arrays, each ``jit_compile`` setting, and ``unroll=True``
+over a fixed window length, at batch 128 and batch 10.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+
+import keras
+import numpy as np
+from gensim.models import KeyedVectors
+
+from corpus.windows import split_windows, window_batch
+from models.window_data import WindowBatches
+
+
+def median_rate(fit, windows: int) -> float:
+    fit()
+    rates = []
+    for _ in range(3):
+        started = time.perf_counter()
+        fit()
+        rates.append(windows / (time.perf_counter() - started))
+    return float(np.median(rates))
+
+
+def mse_model(vectors: np.ndarray, unroll: bool, length: int, jit) -> keras.Model:
+    ids = keras.Input((length if unroll else None,), dtype="int32")
+    embedded = keras.layers.Embedding(*vectors.shape, trainable=False)(ids)
+    hidden = keras.layers.LSTM(200, unroll=unroll)(embedded)
+    model = keras.Model(ids, keras.layers.Dense(vectors.shape[1])(hidden))
+    model.compile(keras.optimizers.SGD(0.1), "mse", jit_compile=jit)
+    model.get_layer(index=1).embeddings.assign(vectors)
+    return model
+
+
+def main(run_dir: str) -> None:
+    with np.load(os.path.join(run_dir, "windows.npz")) as data:
+        ids = data["ids"]
+    vectors = KeyedVectors.load(os.path.join(run_dir, "word2vec.kv")).vectors
+    starts = split_windows(len(ids), 20, 0.0).train_starts
+    print(f"command: KERAS_BACKEND={keras.backend.backend()} python {' '.join(sys.argv)}")
+    for batch, steps in ((128, 60), (10, 240)):
+        inputs, targets = window_batch(ids, starts[: batch * steps], 20)
+        arrays = (inputs, vectors[targets])
+        stream = WindowBatches(ids, starts, 20, batch, vectors, windows_per_epoch=batch * steps)
+        jit_options = ("auto",) if keras.backend.backend() == "jax" else ("auto", False, True)
+        for jit in jit_options:
+            for unroll in (False, True):
+                keras.utils.set_random_seed(0)
+                model = mse_model(vectors, unroll, 20, jit)
+                by_arrays = median_rate(lambda: model.fit(*arrays, batch_size=batch, verbose=0, shuffle=False),
+                                        batch * steps)
+                by_stream = median_rate(lambda: model.fit(stream, verbose=0), batch * steps)
+                print(f"batch {batch:3d}  jit_compile={jit!s:5s}  unroll={unroll!s:5s}  "
+                      f"arrays {by_arrays:7.0f}  PyDataset {by_stream:7.0f} windows/s", flush=True)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1] if len(sys.argv) > 1 else "runs/hongloumeng")
