@@ -55,22 +55,31 @@ class WindowSplit:
 def split_windows(count: int, length: int, validation_fraction: float) -> WindowSplit:
     """Split the windows of a stream of ``count`` ids into training and validation.
 
-    A training window's target lies before the boundary; a validation window starts at or
-    after it. Raises ValueError when either part would have no window.
+    The last ``validation_fraction`` of the stream is held out; see :func:`split_at_boundary`.
     """
-    if length < 1:
-        raise ValueError(f"window length must be at least 1, got {length}")
     if not 0.0 <= validation_fraction < 1.0:
         raise ValueError(f"validation_fraction must be in [0, 1), got {validation_fraction}")
     boundary = count - int(round(count * validation_fraction))
+    split = split_at_boundary(count, length, boundary)
+    if validation_fraction > 0 and len(split.validation_starts) == 0:
+        raise ValueError(
+            f"the held-out {validation_fraction:.0%} of {count} words is too short for one {length}-word window"
+        )
+    return split
+
+
+def split_at_boundary(count: int, length: int, boundary: int) -> WindowSplit:
+    """The windows of a stream of ``count`` ids split at position ``boundary``.
+
+    A training window's target lies before the boundary; a validation window starts at or
+    after it. Raises ValueError when there is no training window.
+    """
+    if length < 1:
+        raise ValueError(f"window length must be at least 1, got {length}")
     train_starts = np.arange(0, max(0, boundary - length), dtype=np.int64)
     validation_starts = np.arange(boundary, max(boundary, count - length), dtype=np.int64)
     if len(train_starts) == 0:
         raise ValueError(f"{count} words are too few for {length}-word training windows")
-    if validation_fraction > 0 and len(validation_starts) == 0:
-        raise ValueError(
-            f"the held-out {validation_fraction:.0%} of {count} words is too short for one {length}-word window"
-        )
     return WindowSplit(train_starts, validation_starts, boundary)
 
 

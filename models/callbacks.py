@@ -9,6 +9,7 @@ import numpy as np
 
 from corpus.baselines import top_k_accuracy
 from corpus.windows import window_batch
+from models.generation import NumpyNextWordPredictor
 
 logger = logging.getLogger(__name__)
 
@@ -26,11 +27,8 @@ class NearestWordAccuracy(keras.callbacks.Callback):
         self.inputs, self.targets = window_batch(ids, starts, length)
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
-        from models.generation import NumpyNextWordPredictor
-
         predictor = NumpyNextWordPredictor.from_model(self.model)
-        vectors = np.concatenate([predictor.predict_vectors(self.inputs[s : s + 1024])
-                                  for s in range(0, len(self.inputs), 1024)])
+        vectors = predictor.predict_many(self.inputs)
         ranked = predictor.decoder.top_k(vectors, 10)
         if logs is not None:
             logs["val_nearest_top1"] = top_k_accuracy(ranked, self.targets, 1)

@@ -61,6 +61,11 @@ class NumpyNextWordPredictor:
             h = o * np.tanh(c)
         return h @ self.dense_kernel + self.dense_bias
 
+    def predict_many(self, ids: np.ndarray, chunk: int = 1024) -> np.ndarray:
+        """:meth:`predict_vectors` over many windows (B, T), ``chunk`` at a time: (B, D)."""
+        return np.concatenate([self.predict_vectors(ids[start : start + chunk])
+                               for start in range(0, len(ids), chunk)])
+
 
 def generate_ids(predictor: NumpyNextWordPredictor, seed_ids: list[int], length: int, window_length: int,
                  temperature: float = 0.0, top_k: int = 10, rng_seed: int = 0) -> list[int]:

@@ -39,7 +39,7 @@ def evaluate_run(run_dir: Path, max_windows: int = 0) -> dict[str, Any]:
     inputs, targets = window_batch(ids, starts, length)
     predictor = NumpyNextWordPredictor.from_model(load_model(run_dir))
     vocabulary_size = len(predictor.decoder.unit_vectors)
-    predicted = np.concatenate([predictor.predict_vectors(inputs[s : s + 2048]) for s in range(0, len(inputs), 2048)])
+    predicted = predictor.predict_many(inputs)
     ranked = predictor.decoder.top_k(predicted, 10)
     cosine = np.sum(unit_rows(predicted) * predictor.decoder.unit_vectors[targets], axis=1)
     train_ids = ids[: split.boundary]

@@ -26,15 +26,11 @@ from pipeline.stages import RunContext
 
 def load_windows(run_dir: Path):
     """Read ``windows.npz``: returns ``(ids (N,) int32, WindowSplit, window length)``."""
-    from corpus.windows import split_windows
+    from corpus.windows import split_at_boundary
 
     with np.load(run_dir / "windows.npz") as data:
         ids, boundary, length = data["ids"], int(data["boundary"]), int(data["length"])
-    fraction = (len(ids) - boundary) / len(ids)
-    split = split_windows(len(ids), length, fraction)
-    if split.boundary != boundary:
-        raise ValueError(f"{run_dir / 'windows.npz'}: stored boundary {boundary} does not match {split.boundary}")
-    return ids, split, length
+    return ids, split_at_boundary(len(ids), length, boundary), length
 
 
 def _settings_digest(context: RunContext) -> str:

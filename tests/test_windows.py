@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from corpus.baselines import bigram_table, top_k_accuracy, unigram_ranking
-from corpus.windows import split_windows, token_ids, window_batch
+from corpus.windows import split_at_boundary, split_windows, token_ids, window_batch
 
 
 def test_token_ids_skip_unknown_words():
@@ -21,6 +21,9 @@ def test_split_never_overlaps():
     assert last_train_target == 899  # every training target lies before the boundary
     assert split.validation_starts[0] == 900 and split.validation_starts[-1] + 20 == 999
     assert len(split.train_starts) == 880 and len(split.validation_starts) == 80
+    again = split_at_boundary(1000, 20, split.boundary)  # how a run folder's stored boundary is read back
+    np.testing.assert_array_equal(again.train_starts, split.train_starts)
+    np.testing.assert_array_equal(again.validation_starts, split.validation_starts)
 
 
 def test_split_rejects_too_little_text():
