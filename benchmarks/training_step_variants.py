@@ -14,24 +14,18 @@ from __future__ import annotations
 
 import os
 import sys
-import time
 
 import keras
 import numpy as np
 from gensim.models import KeyedVectors
 
 from corpus.windows import split_windows, window_batch
+from models.speed import timed_rates
 from models.window_data import WindowBatches
 
 
 def median_rate(fit, windows: int) -> float:
-    fit()
-    rates = []
-    for _ in range(3):
-        started = time.perf_counter()
-        fit()
-        rates.append(windows / (time.perf_counter() - started))
-    return float(np.median(rates))
+    return float(np.median(timed_rates(fit, windows, repeats=3)))
 
 
 def mse_model(vectors: np.ndarray, unroll: bool, length: int, jit) -> keras.Model:

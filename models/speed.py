@@ -12,6 +12,7 @@ pass costs about twice the forward, so one window of T steps costs
 from __future__ import annotations
 
 import time
+from typing import Callable
 
 import numpy as np
 
@@ -23,17 +24,23 @@ def lstm_training_flops_per_window(steps: int, units: int, input_dim: int) -> fl
     return 3.0 * 2.0 * steps * 4 * units * (input_dim + units)
 
 
+def timed_rates(work: Callable[[], object], amount: float, repeats: int) -> list[float]:
+    """Run ``work`` once to warm up, then ``repeats`` timed times; return ``amount`` per second
+    for each timed run."""
+    work()
+    rates = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        work()
+        rates.append(amount / (time.perf_counter() - started))
+    return rates
+
+
 def matmul_gflops(size: int = 2048, repeats: int = 5) -> list[float]:
     """float32 (size x size) @ (size x size) rates in GFLOP/s through numpy's BLAS."""
     rng = np.random.default_rng(0)
     a, b = rng.random((size, size), dtype=np.float32), rng.random((size, size), dtype=np.float32)
-    a @ b
-    rates = []
-    for _ in range(repeats):
-        started = time.perf_counter()
-        a @ b
-        rates.append(2.0 * size**3 / (time.perf_counter() - started) / 1e9)
-    return rates
+    return timed_rates(lambda: a @ b, 2.0 * size**3 / 1e9, repeats)
 
 
 def keras_windows_per_second(ids: np.ndarray, vectors: np.ndarray, settings, batch_size: int, steps: int,
@@ -51,13 +58,7 @@ def keras_windows_per_second(ids: np.ndarray, vectors: np.ndarray, settings, bat
     split = split_windows(len(ids), length, 0.0)
     batches = WindowBatches(ids, split.train_starts, length, batch_size,
                             None if settings.loss == "softmax" else vectors, windows_per_epoch=batch_size * steps)
-    model.fit(batches, epochs=1, verbose=0)
-    rates = []
-    for _ in range(repeats):
-        started = time.perf_counter()
-        model.fit(batches, epochs=1, verbose=0)
-        rates.append(batch_size * steps / (time.perf_counter() - started))
-    return rates
+    return timed_rates(lambda: model.fit(batches, epochs=1, verbose=0), batch_size * steps, repeats)
 
 
 def generation_words_per_second(vectors: np.ndarray, temperature: float, words: int, repeats: int,
@@ -71,10 +72,4 @@ def generation_words_per_second(vectors: np.ndarray, temperature: float, words: 
 
     keras.utils.set_random_seed(0)
     predictor = NumpyNextWordPredictor.from_model(build_next_word_model(vectors, NextWordSettings()))
-    generate_ids(predictor, [0, 1, 2], 20, length, temperature)
-    rates = []
-    for repeat in range(repeats):
-        started = time.perf_counter()
-        generate_ids(predictor, [0, 1, 2], words, length, temperature, rng_seed=repeat)
-        rates.append(words / (time.perf_counter() - started))
-    return rates
+    return timed_rates(lambda: generate_ids(predictor, [0, 1, 2], words, length, temperature), words, repeats)

@@ -3,11 +3,10 @@ Linear(200), MSE to the next word's vector, SGD. Needs the optional ``bench`` ex
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 
 from corpus.windows import split_windows, window_batch
+from models.speed import timed_rates
 
 
 def torch_available() -> bool:
@@ -45,10 +44,4 @@ def torch_windows_per_second(ids: np.ndarray, vectors: np.ndarray, batch_size: i
             loss.backward()
             optimizer.step()
 
-    run_epoch()
-    rates = []
-    for _ in range(repeats):
-        started = time.perf_counter()
-        run_epoch()
-        rates.append(batch_size * steps / (time.perf_counter() - started))
-    return rates
+    return timed_rates(run_epoch, batch_size * steps, repeats)

@@ -10,20 +10,11 @@ import json
 import os
 import resource
 import sys
-import time
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-
-def _timed_rates(work, amount: float, repeats: int) -> list[float]:
-    work()
-    rates = []
-    for _ in range(repeats):
-        started = time.perf_counter()
-        work()
-        rates.append(amount / (time.perf_counter() - started))
-    return rates
+from models.speed import timed_rates  # noqa: E402
 
 
 def fix_encoding_rates(corpus: str, repeats: int, out_dir: str) -> list[float]:
@@ -31,7 +22,7 @@ def fix_encoding_rates(corpus: str, repeats: int, out_dir: str) -> list[float]:
     from pipeline.config import FixEncodingConfig
 
     size = Path(corpus).stat().st_size / 1e6
-    return _timed_rates(lambda: fix_encoding_file(corpus, Path(out_dir) / "fixed.txt", FixEncodingConfig()), size, repeats)
+    return timed_rates(lambda: fix_encoding_file(corpus, Path(out_dir) / "fixed.txt", FixEncodingConfig()), size, repeats)
 
 
 def segment_rates(text: str, workers: int, repeats: int) -> list[float]:
@@ -40,7 +31,7 @@ def segment_rates(text: str, workers: int, repeats: int) -> list[float]:
     content = Path(text).read_text(encoding="utf-8")
     segmenter = Segmenter()
     size = len(content.encode("utf-8")) / 1e6
-    return _timed_rates(lambda: segment_text(content, segmenter, workers=workers), size, repeats)
+    return timed_rates(lambda: segment_text(content, segmenter, workers=workers), size, repeats)
 
 
 def word2vec_rates(tokens: str, repeats: int, workers: int) -> list[float]:
@@ -48,7 +39,7 @@ def word2vec_rates(tokens: str, repeats: int, workers: int) -> list[float]:
 
     words = sum(len(line.split()) for line in Path(tokens).open(encoding="utf-8"))
     settings = Word2VecSettings(workers=workers)
-    return _timed_rates(lambda: train_word2vec(tokens, settings, progress=False), words * settings.epochs, repeats)
+    return timed_rates(lambda: train_word2vec(tokens, settings, progress=False), words * settings.epochs, repeats)
 
 
 def _run_arrays(run_dir: str):
