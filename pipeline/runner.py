@@ -73,8 +73,9 @@ def run_pipeline(corpus: str | Path, run_dir: str | Path, config: PipelineConfig
                  report: Callable[[StageOutcome], None] | None = None) -> list[StageOutcome]:
     """Run the stages up to and including ``until`` (all by default) and return their outcomes.
 
-    ``force`` re-runs every stage; ``force_stage`` re-runs that stage (and so every later one). ``report`` is called after each stage. Holds the run
-    folder's lock throughout (:class:`pipeline.files.RunFolderLocked` if another run has it).
+    ``force`` re-runs every stage; ``force_stage`` re-runs that stage (and so every later one).
+    ``report`` is called after each stage. Holds the run folder's lock throughout
+    (:class:`pipeline.files.RunFolderLocked` if another run has it).
     """
     corpus, run_dir = Path(corpus).resolve(), Path(run_dir)
     if until is not None and until not in STAGE_NAMES:
