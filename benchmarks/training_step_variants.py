@@ -20,7 +20,7 @@ import numpy as np
 from gensim.models import KeyedVectors
 
 from corpus.windows import split_windows, window_batch
-from models.speed import timed_rates
+from pipeline.bench_timing import timed_rates
 from models.window_data import WindowBatches
 
 

@@ -1,12 +1,12 @@
-"""Detect a Chinese text file's encoding and turn it into clean UTF-8 text with ``\\n`` lines.
+r"""Detect a Chinese text file's encoding and turn it into clean UTF-8 text with ``\n`` lines.
 
 Typical use::
 
-    from corpus.encoding import decode_text
-    result = decode_text(open("novel.txt", "rb").read(), source="novel.txt")
-    result.text          # str, BOM removed, CRLF and lone CR turned into "\\n"
-    result.encoding      # e.g. "gb18030"
-    result.reason        # why that encoding was chosen
+    >>> result = decode_text("第一回\r\n说楔子敷陈大义\r\n".encode("gbk") * 20, source="novel.txt")
+    >>> result.text[:14]           # CRLF and lone CR turned into "\n", no BOM
+    '第一回\n说楔子敷陈大义\n第一'
+    >>> result.encoding            # the codec used; result.reason says why
+    'gb18030'
 
 Detection order: a byte-order mark (UTF-8, UTF-16 LE/BE, UTF-32), then strict UTF-8, then
 chardet's guess checked by a strict decode, then the Chinese legacy codecs (GB18030, which

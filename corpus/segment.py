@@ -1,11 +1,12 @@
-"""Segment Chinese text into words with jieba, line by line, optionally in parallel processes.
+r"""Segment Chinese text into words with jieba, line by line, optionally in parallel processes.
 
 Typical use::
 
-    from corpus.segment import Segmenter
-    segmenter = Segmenter(hmm=True)
-    segmenter.segment_line("我来到北京清华大学")   # ["我", "来到", "北京", "清华大学"]
-    segment_file("text.txt", "tokens.txt", segmenter, workers=2)
+    >>> segmenter = Segmenter(hmm=True)
+    >>> segmenter.segment_line("我来到北京清华大学")
+    ['我', '来到', '北京', '清华大学']
+    >>> segment_text("王冕放牛\n我来到北京", segmenter, workers=1)
+    '王冕 放牛\n我 来到 北京'
 
 The output has one line per input line, words separated by one space. Whitespace tokens are
 always dropped; punctuation tokens are kept unless ``keep_punctuation=False``. Segmenting

@@ -4,10 +4,12 @@ The whole text is one stream of word ids (line breaks are not tokens). A window 
 ``length`` consecutive ids; its target is the id right after it. Windows are never stored:
 :func:`window_batch` cuts a batch out of the id stream on demand::
 
-    ids, skipped = token_ids(["我 来到 北京", "北京 很 大"], {"北京": 0, "我": 1, "很": 2})
-    # ids == [1, 0, 0, 2], skipped == 2 ("来到" and "大" are not in the vocabulary)
-    split = split_windows(len(ids), length=2, validation_fraction=0.5)
-    inputs, targets = window_batch(ids, split.train_starts, length=2)
+    >>> ids, skipped = token_ids(["我 来到 北京", "北京 很 大"], {"北京": 0, "我": 1, "很": 2})
+    >>> ids.tolist(), skipped      # "来到" and "大" are not in the vocabulary
+    ([1, 0, 0, 2], 2)
+    >>> inputs, targets = window_batch(ids, np.array([0, 1]), length=2)
+    >>> inputs.tolist(), targets.tolist()
+    ([[1, 0], [0, 0]], [0, 2])
 
 The split is by position: the last ``validation_fraction`` of the stream is held out, and a
 validation window lies wholly inside it, so no training window shares a word with it.

@@ -9,7 +9,7 @@ import numpy as np
 
 from corpus.baselines import top_k_accuracy
 from corpus.windows import window_batch
-from models.generation import NumpyNextWordPredictor
+from models.predictor import NumpyNextWordPredictor
 
 logger = logging.getLogger(__name__)
 

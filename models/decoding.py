@@ -2,8 +2,10 @@
 
 Every search is one matrix product of unit vectors, chunked to bound memory::
 
-    decoder = NearestWords(word_vectors)                 # (V, D)
-    ranked = decoder.top_k(predictions, k=10)            # (B, D) -> (B, 10) ids, nearest first
+    >>> decoder = NearestWords(np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]]))   # (V, D)
+    >>> decoder.top_k(np.array([[0.9, 0.1], [0.0, 2.0]]), k=2)                  # (B, D) -> (B, k)
+    array([[0, 2],
+           [1, 2]], dtype=int32)
 """
 
 from __future__ import annotations

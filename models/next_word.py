@@ -25,34 +25,7 @@ import keras
 import numpy as np
 from keras import ops
 
-LOSSES = ("mse", "cosine", "softmax")
-
-
-@dataclass
-class NextWordSettings:
-    """Model and optimisation settings; see :mod:`pipeline.config` ``[train]`` for meanings."""
-
-    loss: str = "softmax"
-    lstm_units: int = 200
-    dropout: float = 0.0
-    train_output_vectors: bool = True
-    train_input_vectors: bool = False  # unfreeze the word2vec input Embedding
-    learn_scale: bool = True
-    scale: float = 20.0
-    optimizer: str = "adam"
-    learning_rate: float = 0.002
-    learning_rate_decay: str = "none"  # "none" or "cosine" (to 5% of the start over all training steps)
-
-    def __post_init__(self) -> None:
-        if self.loss not in LOSSES:
-            raise ValueError(f"loss must be one of {', '.join(LOSSES)}, got {self.loss!r}")
-        if self.optimizer not in ("adam", "sgd"):
-            raise ValueError(f"optimizer must be 'adam' or 'sgd', got {self.optimizer!r}")
-        if self.learning_rate_decay not in ("none", "cosine"):
-            raise ValueError(f"learning_rate_decay must be 'none' or 'cosine', got {self.learning_rate_decay!r}")
-        if not 0.0 <= self.dropout < 1.0:
-            raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
-
+from models.settings import NextWordSettings
 
 @keras.saving.register_keras_serializable(package="lstmlab")
 class CosineLogits(keras.layers.Layer):
@@ -160,3 +133,15 @@ def decoding_vectors(model: keras.Model) -> np.ndarray:
     if uses_word_targets(model):
         return np.asarray(model.get_layer("cosine_logits").word_vectors)
     return np.asarray(model.get_layer("word_embedding").embeddings)
+
+
+def learned_scale(model: keras.Model) -> float | None:
+    """The softmax model's cosine scale (exp of its ``log_scale``), or None for regression models."""
+    if not uses_word_targets(model):
+        return None
+    return float(np.exp(np.asarray(model.get_layer("cosine_logits").log_scale)))
+
+
+def load_next_word_model(path) -> keras.Model:
+    """Read a model saved by the train stage (``model.keras``); this module registers its layers."""
+    return keras.saving.load_model(str(path))

@@ -2,9 +2,16 @@ r"""A from-scratch LSTM in numpy: batched forward pass and full backpropagation 
 
 Weights use Keras' layout, so a trained ``keras.layers.LSTM`` can be loaded and checked::
 
-    lstm = NumpyLSTM.from_keras(keras_layer)
-    h_seq, cache = lstm.forward(x)                 # x (B, T, D) -> h_seq (B, T, H)
-    grads = lstm.backward(dloss_dh_seq, cache)     # dict of kernel, recurrent_kernel, bias, x, h0, c0
+    >>> rng = np.random.default_rng(0)
+    >>> lstm = NumpyLSTM(rng.normal(size=(3, 8)), rng.normal(size=(2, 8)), np.zeros(8))   # D=3, H=2
+    >>> h_seq, cache = lstm.forward(rng.normal(size=(4, 5, 3)))      # x (B, T, D) -> h_seq (B, T, H)
+    >>> h_seq.shape
+    (4, 5, 2)
+    >>> grads = lstm.backward(np.ones_like(h_seq), cache)            # ∂(Σ h_seq)/∂ each weight and input
+    >>> sorted((name, grad.shape) for name, grad in grads.items())
+    [('bias', (8,)), ('c0', (4, 2)), ('h0', (4, 2)), ('kernel', (3, 8)), ('recurrent_kernel', (2, 8)), ('x', (4, 5, 3))]
+
+``NumpyLSTM.from_keras(layer)`` copies a built ``keras.layers.LSTM``.
 
 Forward pass
 ------------
@@ -109,7 +116,17 @@ class NumpyLSTM:
 
     def step(self, x_t: np.ndarray, h: np.ndarray, c: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """One time step: x_t (B, D), h and c (B, H) -> (h_next, c_next, gates (B, 4H))."""
-        z = x_t @ self.kernel + h @ self.recurrent_kernel + self.bias
+        return self.step_projected(x_t @ self.kernel + self.bias, h, c)
+
+    def step_projected(self, projected: np.ndarray, h: np.ndarray, c: np.ndarray
+                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """One time step from the input's share of the gates already computed,
+        ``projected`` = x_t W + b (B, 4H); h and c (B, H) -> (h_next, c_next, gates (B, 4H)).
+
+        A caller that looks inputs up from a fixed table (word ids) can precompute the
+        table times W plus b once and skip that product at every step.
+        """
+        z = projected + h @ self.recurrent_kernel
         H = self.units
         gates = np.empty_like(z)
         gates[:, : 2 * H] = sigmoid(z[:, : 2 * H])

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass
 from pathlib import Path
 
 import keras
@@ -21,24 +20,12 @@ import numpy as np
 
 from corpus.windows import WindowSplit
 from models.callbacks import NearestWordAccuracy
-from models.next_word import NextWordSettings, build_next_word_model, compile_next_word_model
+from models.next_word import build_next_word_model, compile_next_word_model
+from models.settings import NextWordSettings, TrainingSchedule
 from models.window_data import WindowBatches
 
 logger = logging.getLogger(__name__)
 MONITOR = "val_nearest_top10"
-
-
-@dataclass
-class TrainingSchedule:
-    """How long and on what to train: batch size, epochs, subsets, early stopping, seed."""
-
-    batch_size: int = 128
-    epochs: int = 4
-    windows_per_epoch: int = 0  # 0 = all training windows
-    metric_windows: int = 4000
-    early_stopping: bool = False
-    patience: int = 2
-    seed: int = 1
 
 
 class _RememberBest(keras.callbacks.Callback):
@@ -75,7 +62,7 @@ def train_next_word(ids: np.ndarray, split: WindowSplit, length: int, word_vecto
     model = build_next_word_model(word_vectors, settings)
     target_vectors = None if settings.loss == "softmax" else word_vectors
     train_batches = WindowBatches(ids, split.train_starts, length, schedule.batch_size, target_vectors,
-                                  shuffle=True, windows_per_epoch=schedule.windows_per_epoch, seed=schedule.seed)
+                                  shuffle=True, windows_per_epoch=schedule.max_train_windows, seed=schedule.seed)
     compile_next_word_model(model, settings, total_steps=len(train_batches) * schedule.epochs)
     validation_batches = WindowBatches(ids, split.validation_starts, length, max(schedule.batch_size, 256),
                                        target_vectors, shuffle=False)

@@ -1,12 +1,18 @@
-"""Train word2vec with gensim and read or write vectors in the original C tool's binary format.
+r"""Train word2vec with gensim and read or write vectors in the original C tool's binary format.
 
-A five-line tutorial::
+A short tutorial on a made-up segmented text (one sentence a line, words separated by spaces)::
 
-    from models.word2vec import Word2VecSettings, train_word2vec, save_c_binary, load_c_binary
-    vectors = train_word2vec("tokens.txt", Word2VecSettings(epochs=5, workers=2))
-    vectors.most_similar("宝玉", topn=3)          # [(word, cosine), ...]
-    save_c_binary(vectors, "vectors.bin")         # the format of word2vec.c's -binary 1
-    load_c_binary("vectors.bin").index_to_key     # same words, same order
+    >>> import tempfile, pathlib
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (folder / "tokens.txt").write_text("宝玉 笑 道 ： 好 妹妹 。\n黛玉 笑 道 ： 好 哥哥 。\n" * 50, encoding="utf-8")
+    >>> vectors = train_word2vec(folder / "tokens.txt", Word2VecSettings(vector_size=16, epochs=2), progress=False)
+    >>> len(vectors), vectors.vector_size              # 9 distinct words, 16 dimensions
+    (9, 16)
+    >>> len(vectors.most_similar("宝玉", topn=3))         # [(word, cosine), ...]
+    3
+    >>> save_c_binary(vectors, folder / "vectors.bin")   # the format of word2vec.c's -binary 1
+    >>> load_c_binary(folder / "vectors.bin").index_to_key == vectors.index_to_key
+    True
 
 The defaults are the blog's: CBOW, 200 dimensions, window 8, negative sampling 25, no
 hierarchical softmax, sample 1e-4, 15 epochs, min_count 5.
@@ -16,7 +22,6 @@ from __future__ import annotations
 
 import logging
 import os
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -24,27 +29,13 @@ from gensim.models import KeyedVectors, Word2Vec
 from gensim.models.callbacks import CallbackAny2Vec
 from tqdm.auto import tqdm
 
+from models.settings import Word2VecSettings
+
 logger = logging.getLogger(__name__)
 
 
 class VectorsFileError(ValueError):
     """A word-vector file is missing, truncated or not in the C binary format."""
-
-
-@dataclass
-class Word2VecSettings:
-    """gensim Word2Vec settings; names follow gensim's arguments."""
-
-    vector_size: int = 200
-    window: int = 8
-    negative: int = 25
-    hierarchical_softmax: bool = False
-    cbow: bool = True
-    sample: float = 1e-4
-    epochs: int = 15
-    min_count: int = 5
-    seed: int = 1
-    workers: int = 1
 
 
 class _EpochProgress(CallbackAny2Vec):

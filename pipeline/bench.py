@@ -17,9 +17,11 @@ import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from pipeline.config import load_config
+from pipeline import run_folder
+from pipeline.config import default_workers, load_config
+from pipeline.bench_timing import lstm_training_flops_per_window
+from pipeline.bench_torch import torch_available
 from pipeline.runner import run_pipeline
-from pipeline.stages import default_workers
 
 
 @dataclass
@@ -70,9 +72,6 @@ def prepare_corpus(corpus: Path, quick: bool, folder: Path) -> Path:
 
 def run_benchmarks(corpus: Path, quick: bool, work_dir: Path, command: str) -> dict:
     """Measure everything; returns a dict with the machine description and the rows."""
-    from models.speed import lstm_training_flops_per_window
-    from models.torch_reference import torch_available
-
     cores = default_workers(0)
     repeats = 3 if quick else 5
     steps = 10 if quick else 60
@@ -80,7 +79,7 @@ def run_benchmarks(corpus: Path, quick: bool, work_dir: Path, command: str) -> d
     run_dir = work_dir / "run"
     config = load_config(overrides=["word2vec.epochs=2"] if quick else [])
     run_pipeline(corpus, run_dir, config, until="windows", progress=False)
-    text, tokens = str(run_dir / "text.txt"), str(run_dir / "tokens.txt")
+    text, tokens = str(run_dir / run_folder.TEXT), str(run_dir / run_folder.TOKENS)
     rows = [
         measure("fix-encoding", "MB/s", "fix-encoding", {"corpus": str(corpus), "repeats": repeats, "out_dir": str(work_dir)}),
         measure("segment, 1 worker", "MB/s", "segment", {"text": text, "workers": 1, "repeats": repeats}),

@@ -14,11 +14,11 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from models.speed import timed_rates  # noqa: E402
+from pipeline.bench_timing import timed_rates  # noqa: E402
 
 
 def fix_encoding_rates(corpus: str, repeats: int, out_dir: str) -> list[float]:
-    from pipeline.actions import fix_encoding_file
+    from pipeline.stages.fix_encoding import fix_encoding_file
     from pipeline.config import FixEncodingConfig
 
     size = Path(corpus).stat().st_size / 1e6
@@ -35,7 +35,8 @@ def segment_rates(text: str, workers: int, repeats: int) -> list[float]:
 
 
 def word2vec_rates(tokens: str, repeats: int, workers: int) -> list[float]:
-    from models.word2vec import Word2VecSettings, train_word2vec
+    from models.settings import Word2VecSettings
+    from models.word2vec import train_word2vec
 
     words = sum(len(line.split()) for line in Path(tokens).open(encoding="utf-8"))
     settings = Word2VecSettings(workers=workers)
@@ -43,12 +44,9 @@ def word2vec_rates(tokens: str, repeats: int, workers: int) -> list[float]:
 
 
 def _run_arrays(run_dir: str):
-    import numpy as np
-    from gensim.models import KeyedVectors
+    from pipeline import run_folder
 
-    with np.load(Path(run_dir) / "windows.npz") as data:
-        ids = data["ids"]
-    return ids, KeyedVectors.load(str(Path(run_dir) / "word2vec.kv")).vectors
+    return run_folder.load_windows(Path(run_dir)).ids, run_folder.load_vectors(Path(run_dir)).vectors
 
 
 def peak_memory_mb() -> float:
@@ -72,25 +70,24 @@ def main() -> None:
     elif task == "word2vec":
         rates = word2vec_rates(**arguments)
     elif task == "matmul":
-        from models.speed import matmul_gflops
+        from pipeline.bench_timing import matmul_gflops
 
         rates = matmul_gflops(**arguments)
     elif task == "train-keras":
-        from models.speed import keras_windows_per_second
+        from pipeline.bench_timing import keras_windows_per_second
 
         from pipeline.config import load_config
-        from pipeline.train_command import next_word_settings
 
         ids, vectors = _run_arrays(arguments.pop("run_dir"))
-        settings = next_word_settings(load_config(preset=arguments.pop("preset")).train)
+        settings = load_config(preset=arguments.pop("preset")).train
         rates = keras_windows_per_second(ids, vectors, settings, **arguments)
     elif task == "train-torch":
-        from models.torch_reference import torch_windows_per_second
+        from pipeline.bench_torch import torch_windows_per_second
 
         ids, vectors = _run_arrays(arguments.pop("run_dir"))
         rates = torch_windows_per_second(ids, vectors, **arguments)
     elif task == "generate":
-        from models.speed import generation_words_per_second
+        from pipeline.bench_timing import generation_words_per_second
 
         _, vectors = _run_arrays(arguments.pop("run_dir"))
         rates = generation_words_per_second(vectors, **arguments)

@@ -7,13 +7,21 @@ import json
 import logging
 import os
 import sys
+import time
 from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+from pipeline import __version__, demo_cli, run_folder
+from pipeline.config import FixEncodingConfig, SegmentConfig, Word2VecConfig, load_config, to_toml
+from pipeline.errors import USER_ERRORS
+from pipeline.quiet import import_tensorflow_quietly, verbose_requested
+from pipeline.runner import run_pipeline
+from pipeline.stages import STAGE_NAMES
+from pipeline.stages.fix_encoding import fix_encoding_file
+from pipeline.stages.segment import segment_file
 
-from pipeline import __version__  # noqa: E402
-from pipeline.config import FixEncodingConfig, SegmentConfig, Word2VecConfig, load_config, to_toml  # noqa: E402
-from pipeline.stages import STAGE_NAMES  # noqa: E402
+# The commands below import the stage modules that load Keras or gensim (seconds of
+# start-up) inside the command that needs them, so `lstmlab --help` and the text
+# commands start fast.
 
 logger = logging.getLogger("lstmlab")
 
@@ -42,7 +50,7 @@ def _add_run_folder_command(commands, name: str, help_text: str) -> argparse.Arg
     parser.add_argument("run_dir", type=Path, metavar="RUN", help="a run folder made by `lstmlab run`")
     _add_config_options(parser)
     parser.add_argument("--force", action="store_true", help=f"re-run {name} even if it is up to date")
-    parser.set_defaults(stage=name)
+    parser.set_defaults(stage=name, handler=command_stage, uses_keras=True)
     return parser
 
 
@@ -52,8 +60,20 @@ def build_parser() -> argparse.ArgumentParser:
                                      epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"lstmlab {__version__}")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bars, warnings only")
+    parser.add_argument("-v", "--verbose", action="store_true",
+                        help="debug logs, and the libraries' own messages (TensorFlow, absl); "
+                        "LSTMLAB_LOG=debug does the same")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _add_pipeline_commands(commands)
+    _add_text_commands(commands)
+    _add_run_commands(commands)
+    _add_tool_commands(commands)
+    demo_cli.add_commands(commands)
+    return parser
 
+
+def _add_pipeline_commands(commands) -> None:
+    """``run`` and ``config``."""
     run = commands.add_parser("run", help="run the whole text pipeline on a corpus",
                               description="Run every stage on CORPUS into one run folder; stages whose inputs, "
                               "settings and code are unchanged are skipped.", epilog=EPILOG,
@@ -63,11 +83,17 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--until", choices=STAGE_NAMES, help="stop after this stage")
     run.add_argument("--force", action="store_true", help="re-run every stage")
     _add_config_options(run)
+    run.set_defaults(handler=command_run, uses_keras=True)
 
     config = commands.add_parser("config", help="show the effective config")
     config.add_argument("action", choices=["show"])
     _add_config_options(config)
+    config.set_defaults(handler=command_config)
 
+
+
+def _add_text_commands(commands) -> None:
+    """The file-to-file stages: ``fix-encoding``, ``segment``, ``word2vec``."""
     fix = commands.add_parser("fix-encoding", help="turn a text file in any common encoding into clean UTF-8",
                               description="Detect the encoding (BOM, strict UTF-8, chardet, then GB18030/Big5 by "
                               "fit), decode, drop the BOM and turn CRLF and lone CR into \\n.")
@@ -82,6 +108,7 @@ def build_parser() -> argparse.ArgumentParser:
     fix.add_argument("--unify-quotes", action="store_true", help="turn corner brackets 「」『』 into curly quotes “” ‘’")
     fix.add_argument("--strip-indentation", action="store_true",
                      help="remove leading ideographic spaces (U+3000), spaces and tabs from each line")
+    fix.set_defaults(handler=command_fix_encoding)
 
     segment = commands.add_parser("segment", help="segment UTF-8 text into words with jieba",
                                   description="One output line per input line, words separated by one space.")
@@ -92,6 +119,7 @@ def build_parser() -> argparse.ArgumentParser:
                          help="extra words, 'word [frequency] [tag]' a line, UTF-8")
     segment.add_argument("--drop-punctuation", action="store_true", help="drop punctuation tokens (kept by default)")
     segment.add_argument("--workers", type=int, default=0, help="processes (default: one per core)")
+    segment.set_defaults(handler=command_segment)
 
     w2v = commands.add_parser("word2vec", help="train word2vec on segmented text",
                               description="Writes DIR/word2vec.kv (gensim) and DIR/vectors.bin (C binary format). "
@@ -100,7 +128,12 @@ def build_parser() -> argparse.ArgumentParser:
     w2v.add_argument("-o", "--output", type=Path, required=True, metavar="DIR")
     w2v.add_argument("--vectors", default="", metavar="FILE", help="read this C-format vectors.bin instead of training")
     _add_config_options(w2v)
+    w2v.set_defaults(handler=command_word2vec)
 
+
+
+def _add_run_commands(commands) -> None:
+    """The stages that work on a run folder: ``windows``, ``train``, ``evaluate``, ``generate``."""
     _add_run_folder_command(commands, "windows", "Build the id stream and train/validation split of a run.")
     _add_run_folder_command(commands, "train", "Train the next-word LSTM of a run (TensorBoard logs in RUN/logs).")
     _add_run_folder_command(commands, "evaluate", "Score the model on held-out text beside frequency baselines.")
@@ -115,15 +148,22 @@ def build_parser() -> argparse.ArgumentParser:
                           help="0 (default): greedy nearest word, the blog's; >0: sample among --top-k nearest")
     generate.add_argument("--top-k", type=int, default=10, help="candidates when sampling (default 10)")
     generate.add_argument("--seed-rng", type=int, default=0, help="random seed for sampling")
+    generate.set_defaults(handler=command_generate, uses_keras=True)
 
+
+
+def _add_tool_commands(commands) -> None:
+    """``similar``, ``tensorboard``, ``bench``."""
     similar = commands.add_parser("similar", help="nearest words to a word in a run's word2vec space")
     similar.add_argument("run_dir", type=Path, metavar="RUN")
     similar.add_argument("word")
     similar.add_argument("-k", type=int, default=10, help="how many (default 10)")
+    similar.set_defaults(handler=command_similar)
 
     board = commands.add_parser("tensorboard", help="start TensorBoard on a run's logs")
     board.add_argument("run_dir", type=Path, metavar="RUN")
     board.add_argument("--port", type=int, default=6006)
+    board.set_defaults(handler=command_tensorboard, uses_keras=True)
 
     bench = commands.add_parser("bench", help="measure the speed of every stage on this machine",
                                 description="Median of several runs after a warm-up, each in its own process "
@@ -133,10 +173,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="UTF-8 corpus to measure on (default ../shared/corpus/hongloumeng.txt)")
     bench.add_argument("--quick", action="store_true", help="a 130,000-character cut and fewer steps (CI smoke run)")
     bench.add_argument("--out", type=Path, help="also write the figures as JSON here")
-
-    from pipeline import demo_commands
-    demo_commands.add_commands(commands)
-    return parser
+    bench.set_defaults(handler=command_bench, uses_keras=True)
 
 
 def _print_outcome(outcome) -> None:
@@ -147,39 +184,35 @@ def _print_outcome(outcome) -> None:
 
 
 def command_run(args) -> int:
-    from pipeline.evaluation import format_table
-    from pipeline.runner import default_run_dir, run_pipeline
+    from pipeline.stages.evaluate import format_table
 
     config = load_config(args.config, args.overrides, args.preset)
-    run_dir = args.run_dir or default_run_dir(args.corpus)
+    run_dir = args.run_dir or run_folder.default_run_dir(args.corpus)
     print(f"run folder: {run_dir}")
     run_pipeline(args.corpus, run_dir, config, until=args.until, force=args.force,
                  progress=not args.quiet, report=_print_outcome)
-    if (run_dir / "evaluation.json").is_file() and args.until in (None, "evaluate", "generate"):
-        print(format_table(json.loads((run_dir / "evaluation.json").read_text(encoding="utf-8"))))
-    if (run_dir / "sample.txt").is_file() and args.until in (None, "generate"):
-        print("generated:", (run_dir / "sample.txt").read_text(encoding="utf-8").strip())
+    if (run_dir / run_folder.EVALUATION).is_file() and args.until in (None, "evaluate", "generate"):
+        print(format_table(run_folder.read_json(run_dir, run_folder.EVALUATION)))
+    if (run_dir / run_folder.SAMPLE).is_file() and args.until in (None, "generate"):
+        print("generated:", (run_dir / run_folder.SAMPLE).read_text(encoding="utf-8").strip())
     return 0
 
 
 def command_stage(args) -> int:
-    from pipeline.evaluation import format_table
-    from pipeline.runner import recorded_corpus, run_folder_config, run_pipeline
+    from pipeline.stages.evaluate import format_table
 
-    config = run_folder_config(args.run_dir, args.config, args.overrides, args.preset)
-    outcomes = run_pipeline(recorded_corpus(args.run_dir), args.run_dir, config, until=args.stage,
+    config = run_folder.run_folder_config(args.run_dir, args.config, args.overrides, args.preset)
+    outcomes = run_pipeline(run_folder.recorded_corpus(args.run_dir), args.run_dir, config, until=args.stage,
                             force_stage=args.stage if args.force else None,
                             progress=not args.quiet, report=_print_outcome)
     if args.stage == "evaluate":
-        print(format_table(json.loads((args.run_dir / "evaluation.json").read_text(encoding="utf-8"))))
+        print(format_table(run_folder.read_json(args.run_dir, run_folder.EVALUATION)))
     else:
         print(json.dumps(outcomes[-1].details, indent=2, ensure_ascii=False)[:2000])
     return 0
 
 
 def command_fix_encoding(args) -> int:
-    from pipeline.actions import fix_encoding_file
-
     settings = FixEncodingConfig(args.encoding, args.errors, args.fullwidth_to_halfwidth, args.unify_quotes,
                                  args.strip_indentation)
     result = fix_encoding_file(args.input, args.output, settings)
@@ -190,8 +223,6 @@ def command_fix_encoding(args) -> int:
 
 
 def command_segment(args) -> int:
-    from pipeline.actions import segment_file
-
     settings = SegmentConfig(not args.no_hmm, args.user_dictionary, not args.drop_punctuation, args.workers)
     details = segment_file(args.input, args.output, settings, progress=not args.quiet)
     print(f"{details['words']} words with {details['workers']} workers at {details['megabytes_per_second']} MB/s; "
@@ -200,19 +231,19 @@ def command_segment(args) -> int:
 
 
 def command_word2vec(args) -> int:
-    from pipeline.actions import word2vec_files
+    from pipeline.stages.word2vec import word2vec_files
 
     settings: Word2VecConfig = load_config(args.config, args.overrides, args.preset).word2vec
     if args.vectors:
         settings.vectors = args.vectors
     details = word2vec_files(args.input, args.output, settings, progress=not args.quiet)
     print(f"{details['vocabulary']} words x {details['dimensions']} dims ({details['source']}); "
-          f"wrote {args.output / 'word2vec.kv'} and {args.output / 'vectors.bin'}")
+          f"wrote {args.output / run_folder.WORD2VEC} and {args.output / run_folder.C_VECTORS}")
     return 0
 
 
 def command_generate(args) -> int:
-    from pipeline.generation import generate_text
+    from pipeline.stages.generate import generate_text
 
     result = generate_text(args.run_dir, args.seed, args.length, args.temperature, args.top_k, args.seed_rng)
     if result.unknown_words:
@@ -223,11 +254,9 @@ def command_generate(args) -> int:
 
 
 def command_similar(args) -> int:
-    from gensim.models import KeyedVectors
-
     from models.word2vec import close_matches
 
-    vectors = KeyedVectors.load(str(args.run_dir / "word2vec.kv"))
+    vectors = run_folder.load_vectors(args.run_dir)
     if args.word not in vectors.key_to_index:
         hints = close_matches(vectors, args.word)
         hint = f"; words sharing characters: {' '.join(hints)}" if hints else ""
@@ -241,7 +270,7 @@ def command_similar(args) -> int:
 def command_tensorboard(args) -> int:
     from tensorboard import program
 
-    log_dir = args.run_dir / "logs"
+    log_dir = args.run_dir / run_folder.LOGS
     if not log_dir.is_dir():
         raise FileNotFoundError(f"{log_dir} does not exist; train first: lstmlab train {args.run_dir}")
     board = program.TensorBoard()
@@ -249,7 +278,6 @@ def command_tensorboard(args) -> int:
     url = board.launch()
     print(f"TensorBoard on {log_dir} at {url} (Ctrl-C to stop)")
     try:
-        import time
         while True:
             time.sleep(3600)
     except KeyboardInterrupt:
@@ -272,28 +300,24 @@ def command_config(args) -> int:
     return 0
 
 
-COMMANDS = {"run": command_run, "config": command_config, "fix-encoding": command_fix_encoding,
-            "segment": command_segment, "word2vec": command_word2vec, "windows": command_stage,
-            "train": command_stage, "evaluate": command_stage, "generate": command_generate,
-            "similar": command_similar, "tensorboard": command_tensorboard, "bench": command_bench}
-
-
-def configure_logging(quiet: bool) -> None:
-    logging.basicConfig(level=logging.WARNING if quiet else logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    for noisy in ("gensim", "jieba", "absl", "smart_open", "h5py", "tensorflow"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+def configure_logging(quiet: bool, verbose: bool) -> None:
+    """INFO from lstmlab (WARNING with --quiet, DEBUG with --verbose); other libraries WARNING."""
+    level = logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    if not verbose:
+        for noisy in ("gensim", "jieba", "absl", "smart_open", "h5py", "tensorflow"):
+            logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``lstmlab`` console script; returns the exit status."""
-    from pipeline.errors import USER_ERRORS
-
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    configure_logging(args.quiet)
-    handler = COMMANDS.get(args.command) or args.handler
+    args = build_parser().parse_args(argv)
+    verbose = args.verbose or verbose_requested()
+    configure_logging(args.quiet, verbose)
     try:
-        return handler(args)
+        if getattr(args, "uses_keras", False) and not verbose:
+            import_tensorflow_quietly()
+        return args.handler(args)
     except USER_ERRORS as error:
         if os.environ.get("LSTMLAB_DEBUG"):
             raise

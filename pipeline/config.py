@@ -19,9 +19,15 @@ import dataclasses
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
+import os
 from typing import Any, Iterable
 
-from models.word2vec import Word2VecSettings
+from models.settings import TRAIN_PRESETS, NextWordSettings, TrainingSchedule, Word2VecSettings
+
+
+def default_workers(requested: int) -> int:
+    """``requested`` if positive, else the number of usable cores."""
+    return requested if requested > 0 else max(1, len(os.sched_getaffinity(0)))
 
 
 class ConfigError(ValueError):
@@ -65,25 +71,12 @@ class WindowsConfig:
 
 
 @dataclass
-class TrainConfig:
-    loss: str = "softmax"  # "mse", "cosine" or "softmax" (scaled cosine over every word)
-    train_output_vectors: bool = True  # softmax only: output word vectors start from word2vec and train
-    train_input_vectors: bool = True  # the input Embedding starts from word2vec and trains too
-    learn_scale: bool = True  # softmax only: the cosine scale is a trained weight
-    scale: float = 20.0
-    optimizer: str = "adam"  # "adam" or "sgd"
-    learning_rate: float = 0.002
-    learning_rate_decay: str = "cosine"  # "none" or "cosine" (decays to 5% over all epochs)
-    batch_size: int = 128
-    epochs: int = 5
-    lstm_units: int = 200
-    dropout: float = 0.2  # on the LSTM's inputs
-    early_stopping: bool = False
-    patience: int = 2
-    max_train_windows: int = 0  # 0 = every window each epoch; else a random subset per epoch
-    metric_windows: int = 4000  # validation windows scored for top-1/top-10 after each epoch
+class TrainConfig(NextWordSettings, TrainingSchedule):
+    """The ``[train]`` section: the model's settings (:class:`models.next_word.NextWordSettings`)
+    and the schedule's (:class:`models.training.TrainingSchedule`), one set of defaults, plus
+    whether TensorBoard gets weight histograms."""
+
     histograms: bool = True
-    seed: int = 1
 
 
 @dataclass
@@ -113,25 +106,9 @@ class PipelineConfig:
 
 SECTION_NAMES = {f.name.replace("_", "-"): f.name for f in dataclasses.fields(PipelineConfig)}
 
-PRESETS: dict[str, dict[str, dict[str, Any]]] = {
-    # What gave the best held-out next-word accuracy on the 2-core machine (see README).
-    "default": {},
-    # The blog's settings: plain regression of the next word vector with SGD.
-    "seed": {
-        "train": {
-            "loss": "mse",
-            "optimizer": "sgd",
-            "learning_rate": 0.1,
-            "batch_size": 10,
-            "epochs": 1,
-            "train_output_vectors": False,
-            "train_input_vectors": False,
-            "learn_scale": False,
-            "dropout": 0.0,
-            "learning_rate_decay": "none",
-        }
-    },
-}
+# Presets: for each preset name, overrides per config section (written beside the settings
+# they override, in models.settings).
+PRESETS: dict[str, dict[str, dict[str, Any]]] = {name: {"train": values} for name, values in TRAIN_PRESETS.items()}
 
 
 def _section_key(name: str) -> str:

@@ -67,15 +67,15 @@ def write_text_atomic(path: str | os.PathLike, text: str) -> None:
 
 
 @contextlib.contextmanager
-def run_folder_lock(run_dir: str | os.PathLike) -> Iterator[None]:
-    """Hold an exclusive lock on ``run_dir/.lock`` for the duration of the block.
+def run_folder_lock(lock_path: str | os.PathLike) -> Iterator[None]:
+    """Hold an exclusive lock on the file ``lock_path`` (in a run folder) for the duration of the block.
 
     Raises :class:`RunFolderLocked` at once if another process holds it. The lock is an
     ``fcntl.flock`` on an open file, so it is released even if the holder is killed.
     """
-    run_dir = Path(run_dir)
+    lock_path = Path(lock_path)
+    run_dir = lock_path.parent
     run_dir.mkdir(parents=True, exist_ok=True)
-    lock_path = run_dir / ".lock"
     with open(lock_path, "a+", encoding="utf-8") as handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)

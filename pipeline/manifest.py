@@ -3,36 +3,39 @@
 A manifest is ``RUN/manifests/<stage>.json``::
 
     {"stage": "segment", "key": "...", "inputs": {"text.txt": "<sha256>"},
-     "settings": {...}, "version": "0.1.0", "code": "<sha256>",
+     "settings": {...}, "version": "0.1.0", "code": "<sha256>", "code_modules": [...],
      "outputs": {"tokens.txt": "<sha256>"}, "seconds": 2.4, "details": {...}}
 
-``key`` hashes everything that decides the output (inputs, settings, code, version, and the
-keys of the stages before it), so a stage is skipped exactly when its key is unchanged
+``key`` hashes everything that decides the output (inputs, settings, the source of every
+project module the stage's code reaches, version, and the keys of the stages before it), so a stage is skipped exactly when its key is unchanged
 and its outputs are still the files it wrote.
 """
 
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import json
 from pathlib import Path
 from typing import Any
 
 from pipeline import __version__
 from pipeline.files import sha256_of_path, write_text_atomic
+from pipeline.imports import project_imports, source_file
+from pipeline.run_folder import MANIFESTS
 
 
-def code_hash(modules: tuple[str, ...]) -> str:
-    """SHA-256 over the source files of ``modules`` (dotted names), in the given order."""
+def code_hash(module: str) -> tuple[str, list[str]]:
+    """SHA-256 over the source of ``module`` and every project module it imports, transitively.
+
+    Returns ``(hash, module names)``; the list goes into the manifest so a reader can see what
+    the key covers.
+    """
+    modules = project_imports(module)
     digest = hashlib.sha256()
     for name in modules:
-        spec = importlib.util.find_spec(name)
-        if spec is None or spec.origin is None:
-            raise ValueError(f"cannot find the source of module {name}")
         digest.update(name.encode("utf-8"))
-        digest.update(Path(spec.origin).read_bytes())
-    return digest.hexdigest()
+        digest.update(source_file(name).read_bytes())
+    return digest.hexdigest(), modules
 
 
 def stage_key(inputs: dict[str, str], settings: dict[str, Any], code: str, upstream: list[str]) -> str:
@@ -45,7 +48,7 @@ def stage_key(inputs: dict[str, str], settings: dict[str, Any], code: str, upstr
 
 
 def manifest_path(run_dir: Path, stage: str) -> Path:
-    return run_dir / "manifests" / f"{stage}.json"
+    return run_dir / MANIFESTS / f"{stage}.json"
 
 
 def read_manifest(run_dir: Path, stage: str) -> dict[str, Any] | None:

@@ -8,23 +8,20 @@ folder need only its path.
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from pipeline.config import PipelineConfig, hashed_settings, load_config, to_toml
+from pipeline import run_folder
+from pipeline.config import PipelineConfig, hashed_settings, to_toml
 from pipeline.files import run_folder_lock, sha256_of_path, write_text_atomic
 from pipeline.manifest import code_hash, outputs_intact, read_manifest, stage_key, write_manifest
-from pipeline.stages import STAGE_NAMES, STAGES, RunContext
+from pipeline.run_folder import RunContext, RunFolderError
+from pipeline.stages import STAGE_NAMES, STAGES, Stage
 
 logger = logging.getLogger(__name__)
-
-
-class RunFolderError(ValueError):
-    """A run folder is missing what a command needs (no corpus recorded, stage not run)."""
 
 
 @dataclass
@@ -37,35 +34,15 @@ class StageOutcome:
     details: dict
 
 
-def default_run_dir(corpus: Path) -> Path:
-    """``runs/<corpus stem>`` in the current folder (``rulinwaishi.gbk.txt`` -> ``runs/rulinwaishi.gbk``)."""
-    return Path("runs") / corpus.stem
-
-
-def recorded_corpus(run_dir: Path) -> Path:
-    """The corpus path a run folder was made from; raises :class:`RunFolderError` if unknown."""
-    try:
-        return Path(json.loads((run_dir / "run.json").read_text(encoding="utf-8"))["corpus"])
-    except (OSError, ValueError, KeyError):
-        raise RunFolderError(f"{run_dir} is not a run folder (no run.json); start it with: lstmlab run CORPUS --run-dir {run_dir}") from None
-
-
-def run_folder_config(run_dir: Path, config_file: str | None, overrides: list[str], preset: str | None) -> PipelineConfig:
-    """The config of an existing run folder, with a config file, preset and overrides on top."""
-    if config_file is None and preset is None and (run_dir / "config.toml").is_file():
-        config_file = str(run_dir / "config.toml")
-    return load_config(config_file, overrides, preset)
-
-
-def _stage_key(stage, context: RunContext, upstream: list[str]) -> tuple[str, dict, dict, str]:
+def _stage_key(stage: Stage, context: RunContext, upstream: list[str]) -> tuple[str, dict, dict, str, list[str]]:
     inputs = {}
     for path in stage.inputs(context):
         if not path.exists():
             raise RunFolderError(f"{stage.name} needs {path}, which does not exist")
         inputs[str(path) if not path.is_relative_to(context.run_dir) else path.name] = sha256_of_path(path)
     settings = hashed_settings(getattr(context.config, stage.section))
-    code = code_hash(stage.code)
-    return stage_key(inputs, settings, code, upstream), inputs, settings, code
+    code, modules = code_hash(stage.code_module)
+    return stage_key(inputs, settings, code, upstream), inputs, settings, code, modules
 
 
 def run_pipeline(corpus: str | Path, run_dir: str | Path, config: PipelineConfig, until: str | None = None,
@@ -83,13 +60,13 @@ def run_pipeline(corpus: str | Path, run_dir: str | Path, config: PipelineConfig
     if not corpus.is_file():
         raise RunFolderError(f"corpus file {corpus} does not exist")
     outcomes: list[StageOutcome] = []
-    with run_folder_lock(run_dir):
-        write_text_atomic(run_dir / "run.json", json.dumps({"corpus": str(corpus)}, ensure_ascii=False) + "\n")
-        write_text_atomic(run_dir / "config.toml", to_toml(config))
+    with run_folder_lock(run_dir / run_folder.LOCK):
+        write_text_atomic(run_dir / run_folder.RUN_RECORD, run_folder.record_corpus_text(corpus))
+        write_text_atomic(run_dir / run_folder.CONFIG, to_toml(config))
         context = RunContext(run_dir, corpus, config, progress)
         upstream: list[str] = []
         for stage in STAGES:
-            key, inputs, settings, code = _stage_key(stage, context, upstream)
+            key, inputs, settings, code, modules = _stage_key(stage, context, upstream)
             manifest = read_manifest(run_dir, stage.name)
             if stage.name == force_stage:
                 force = True
@@ -101,7 +78,7 @@ def run_pipeline(corpus: str | Path, run_dir: str | Path, config: PipelineConfig
                 seconds = round(time.perf_counter() - started, 3)
                 outputs = {name: sha256_of_path(run_dir / name) for name in stage.outputs}
                 write_manifest(run_dir, stage.name, {"stage": stage.name, "key": key, "inputs": inputs,
-                                                     "settings": settings, "code": code,
+                                                     "settings": settings, "code": code, "code_modules": modules,
                                                      "outputs": outputs, "seconds": seconds, "details": details})
                 outcome = StageOutcome(stage.name, "ran", seconds, details)
             outcomes.append(outcome)

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from models.speed import lstm_training_flops_per_window
+from pipeline.bench_timing import lstm_training_flops_per_window
 from pipeline.cli import main
 from tests.conftest import corpus_file
 

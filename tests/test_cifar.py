@@ -9,8 +9,8 @@ import tarfile
 import numpy as np
 import pytest
 
-from models.cifar import build_lenet, channel_statistics, normalise, per_class_accuracy
-from models.cifar_data import CLASS_NAMES, CifarDataError, load_cifar, load_tfds
+from models.demos.cifar import build_lenet, channel_statistics, normalise, per_class_accuracy
+from models.demos.cifar_data import CLASS_NAMES, CifarDataError, load_cifar, load_tfds
 from pipeline.cli import main
 
 

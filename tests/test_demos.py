@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from models.adder import AdderSettings, exact_match_accuracy, train_adder
-from models.binary import addition_examples, all_pairs, from_bits, random_sums, to_bits
-from models.numpy_demos import NumpyAdderRNN, train_numpy_adder, train_numpy_sequence
+from models.demos.adder import AdderSettings, exact_match_accuracy, train_adder
+from models.demos.binary import addition_examples, all_pairs, from_bits, random_sums, to_bits
+from models.demos.numpy_demos import NumpyAdderRNN, train_numpy_adder, train_numpy_sequence
 from tests.gradcheck import numeric_gradient
-from models.primes import PRIMES_BELOW_100, SequenceSettings, primes_sequence, toy_sequence, train_sequence
+from models.demos.primes import PRIMES_BELOW_100, SequenceSettings, primes_sequence, toy_sequence, train_sequence
 
 
 def test_bits_round_trip_least_significant_first():

@@ -35,9 +35,9 @@ def test_atomic_output_keeps_the_old_file_until_the_new_one_is_complete(tmp_path
 
 def test_second_process_is_refused_the_lock(tmp_path):
     code = ("import sys; from pipeline.files import run_folder_lock, RunFolderLocked\n"
-            "try:\n    with run_folder_lock(sys.argv[1]): print('got it')\n"
+            "try:\n    with run_folder_lock(sys.argv[1] + '/.lock'): print('got it')\n"
             "except RunFolderLocked as e: print('refused:', e)")
-    with run_folder_lock(tmp_path):
+    with run_folder_lock(tmp_path / '.lock'):
         out = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True).stdout
     assert out.startswith("refused:") and "in use by pid" in out
     out = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True).stdout

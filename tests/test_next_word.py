@@ -13,9 +13,12 @@ import pytest
 
 from corpus.windows import split_windows
 from models.decoding import NearestWords
-from models.generation import NumpyNextWordPredictor, generate_ids, join_words
-from models.next_word import NextWordSettings, build_next_word_model, decoding_vectors, prediction_model
-from models.training import TrainingSchedule, train_next_word
+from corpus.text import join_words
+from models.generation import generate_ids
+from models.predictor import NumpyNextWordPredictor
+from models.next_word import build_next_word_model, decoding_vectors, prediction_model
+from models.settings import NextWordSettings, TrainingSchedule
+from models.training import train_next_word
 
 VOCABULARY, DIMENSIONS, PERIOD = 40, 16, 23
 
@@ -122,7 +125,8 @@ def test_training_and_generation_run_under_jax(tmp_path):
     script = textwrap.dedent("""
         import numpy as np, keras
         from tests.test_next_word import _train, PERIOD
-        from models.generation import NumpyNextWordPredictor, generate_ids
+        from models.generation import generate_ids
+        from models.predictor import NumpyNextWordPredictor
         from pathlib import Path
         import sys
         assert keras.backend.backend() == "jax"

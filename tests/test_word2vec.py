@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 from gensim.models import KeyedVectors
 
-from models.word2vec import (VectorsFileError, Word2VecSettings, close_matches, load_c_binary, save_c_binary,
+from models.settings import Word2VecSettings
+from models.word2vec import (VectorsFileError, close_matches, load_c_binary, save_c_binary,
                              train_word2vec)
 
 

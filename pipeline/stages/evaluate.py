@@ -1,43 +1,35 @@
-"""Held-out evaluation of a run: the model's next-word accuracy beside frequency baselines.
+"""The evaluate stage: the model's next-word accuracy on held-out text beside frequency baselines.
 
-Every row is scored on the same validation windows: top-1 and top-10 next-word accuracy,
-and for the model the mean cosine between the predicted vector and the true next word's
-decoding vector.
+Writes ``RUN/evaluation.json``. Every row is scored on the same held-out windows: top-1 and
+top-10 next-word accuracy, and for the model the mean cosine between the predicted vector
+and the true next word's decoding vector.
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from corpus.baselines import bigram_table, top_k_accuracy, unigram_ranking
-
-
-def load_model(run_dir: Path):
-    """Load ``RUN/model.keras`` (the custom layers register themselves on import)."""
-    import keras
-
-    import models.next_word  # noqa: F401  (registers CosineLogits)
-
-    path = run_dir / "model.keras"
-    if not path.is_file():
-        raise FileNotFoundError(f"{path} does not exist; train first: lstmlab train {run_dir}")
-    return keras.saving.load_model(str(path))
+from corpus.windows import window_batch
+from models.decoding import unit_rows
+from models.next_word import load_next_word_model
+from models.predictor import NumpyNextWordPredictor
+from pipeline import run_folder
+from pipeline.files import write_text_atomic
+from pipeline.run_folder import RunContext
 
 
 def evaluate_run(run_dir: Path, max_windows: int = 0) -> dict[str, Any]:
     """Score the run's model and both baselines; returns ``{"windows": n, "rows": [...]}``."""
-    from corpus.windows import window_batch
-    from models.generation import NumpyNextWordPredictor
-    from models.decoding import unit_rows
-    from pipeline.train_command import load_windows
-
-    ids, split, length = load_windows(run_dir)
+    windows = run_folder.load_windows(run_dir)
+    ids, split = windows.ids, windows.split
     starts = split.validation_starts[:max_windows] if max_windows > 0 else split.validation_starts
-    inputs, targets = window_batch(ids, starts, length)
-    predictor = NumpyNextWordPredictor.from_model(load_model(run_dir))
+    inputs, targets = window_batch(ids, starts, windows.length)
+    predictor = NumpyNextWordPredictor.from_model(load_next_word_model(run_folder.model_path(run_dir)))
     vocabulary_size = len(predictor.decoder.unit_vectors)
     predicted = predictor.predict_many(inputs)
     ranked = predictor.decoder.top_k(predicted, 10)
@@ -65,3 +57,10 @@ def format_table(evaluation: dict[str, Any]) -> str:
         cosine = "" if row["mean_cosine"] is None else f"{row['mean_cosine']:.3f}"
         lines.append(f"{row['name']:46s} {row['top1']:7.1%} {row['top10']:7.1%} {cosine:>9s}")
     return "\n".join(lines)
+
+
+def run(context: RunContext) -> dict[str, Any]:
+    """The stage: ``RUN/model.keras`` + ``RUN/windows.npz`` -> ``RUN/evaluation.json``."""
+    table = evaluate_run(context.run_dir, context.config.evaluate.max_windows)
+    write_text_atomic(context.path(run_folder.EVALUATION), json.dumps(table, indent=2, ensure_ascii=False) + "\n")
+    return {"rows": table["rows"]}

@@ -38,6 +38,13 @@ class SequenceSettings:
     seed: int = 0
 
 
+# Presets are overrides of the defaults above (the blog's next-prime run).
+PRESETS: dict[str, dict] = {
+    "primes": {},
+    "toy": {"learning_rate": 0.1, "iterations": 100, "seed": 2},
+}
+
+
 def primes_sequence(samples: int = 10, window: int = 50) -> tuple[np.ndarray, np.ndarray]:
     """Inputs (1, samples, window) and targets (1, samples) of the next-prime task, scaled by 1/100."""
     scaled = PRIMES_BELOW_100 / 100.0

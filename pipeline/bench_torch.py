@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from corpus.windows import split_windows, window_batch
-from models.speed import timed_rates
+from pipeline.bench_timing import timed_rates
 
 
 def torch_available() -> bool:

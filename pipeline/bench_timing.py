@@ -67,8 +67,10 @@ def generation_words_per_second(vectors: np.ndarray, temperature: float, words: 
     (the cost does not depend on the weights' values)."""
     import keras
 
-    from models.generation import NumpyNextWordPredictor, generate_ids
-    from models.next_word import NextWordSettings, build_next_word_model
+    from models.generation import generate_ids
+    from models.next_word import build_next_word_model
+    from models.predictor import NumpyNextWordPredictor
+    from models.settings import NextWordSettings
 
     keras.utils.set_random_seed(0)
     predictor = NumpyNextWordPredictor.from_model(build_next_word_model(vectors, NextWordSettings()))

@@ -5,7 +5,7 @@
 * :func:`train_numpy_sequence` — nicodjimenez's first-unit LSTM (next prime, repeat toy) on
   :class:`models.numpy_lstm.NumpyLSTM`.
 
-Same settings as the Keras ports in :mod:`models.adder` and :mod:`models.primes`.
+Same settings as the Keras ports in :mod:`models.demos.adder` and :mod:`models.demos.primes`.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Callable
 
 import numpy as np
 
-from models.binary import addition_examples, from_bits, random_sums
+from models.demos.binary import addition_examples, from_bits, random_sums
 from models.numpy_lstm import NumpyLSTM, sigmoid
 
 
@@ -87,7 +87,7 @@ def train_numpy_sequence(inputs: np.ndarray, targets: np.ndarray, cells: int, le
     """Plain SGD on one sequence; weights and biases start uniform in [-0.1, 0.1) as in the blog.
 
     Returns the LSTM and the loss before each step plus the final loss (``iterations + 1``
-    values); ``report(iteration, loss, predictions (T,))`` as in :func:`models.primes.train_sequence`.
+    values); ``report(iteration, loss, predictions (T,))`` as in :func:`models.demos.primes.train_sequence`.
     """
     rng = np.random.default_rng(seed)
     dims = inputs.shape[-1]

@@ -1,0 +1,27 @@
+"""The windows stage: tokens + vocabulary -> ``windows.npz``, the id stream and its split.
+
+Writes ``RUN/windows.npz`` (int32 ids of every in-vocabulary word, the split boundary and
+the window length; windows themselves are cut on demand, never stored).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from corpus.windows import split_windows, token_ids
+from pipeline import run_folder
+from pipeline.files import atomic_output
+from pipeline.run_folder import RunContext
+
+
+def run(context: RunContext) -> dict[str, Any]:
+    """The stage: ``RUN/tokens.txt`` + ``RUN/word2vec.kv`` -> ``RUN/windows.npz``."""
+    vectors = run_folder.load_vectors(context.run_dir)
+    with open(context.path(run_folder.TOKENS), encoding="utf-8") as handle:
+        ids, skipped = token_ids(handle, vectors.key_to_index)
+    settings = context.config.windows
+    split = split_windows(len(ids), settings.length, settings.validation_fraction)
+    with atomic_output(context.path(run_folder.WINDOWS), suffix=".npz") as temporary:
+        run_folder.write_windows(temporary, ids, split.boundary, settings.length)
+    return {"words": int(len(ids)), "skipped_out_of_vocabulary": int(skipped),
+            "train_windows": int(len(split.train_starts)), "validation_windows": int(len(split.validation_starts))}
