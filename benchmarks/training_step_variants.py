@@ -42,7 +42,7 @@ def main(run_dir: str) -> None:
     with np.load(os.path.join(run_dir, "windows.npz")) as data:
         ids = data["ids"]
     vectors = KeyedVectors.load(os.path.join(run_dir, "word2vec.kv")).vectors
-    starts = split_windows(len(ids), 20, 0.0).train_starts
+    starts = split_windows(len(ids), 20, 0.0, 0.0).train_starts
     print(f"command: KERAS_BACKEND={keras.backend.backend()} python {' '.join(sys.argv)}")
     for batch, steps in ((128, 60), (10, 240)):
         inputs, targets = window_batch(ids, starts[: batch * steps], 20)

@@ -46,3 +46,43 @@ def top_k_accuracy(ranked: np.ndarray, targets: np.ndarray, k: int) -> float:
     if len(targets) == 0:
         return float("nan")
     return float(np.mean(np.any(ranked[:, :k] == targets[:, None], axis=1)))
+
+
+class AddOneUnigram:
+    """The unigram distribution with add-one smoothing: p(w) = (c(w) + 1) / (N + V), any context."""
+
+    def __init__(self, train_ids: np.ndarray, vocabulary_size: int) -> None:
+        counts = np.bincount(train_ids, minlength=vocabulary_size).astype(np.float64)
+        self.probabilities = (counts + 1.0) / (counts.sum() + vocabulary_size)
+
+    def distributions(self, contexts: np.ndarray) -> np.ndarray:
+        """The same distribution (B, V) for each of the contexts (B, T)."""
+        return np.tile(self.probabilities, (len(contexts), 1))
+
+
+class InterpolatedBigram:
+    """p(w | previous) = weight x c(previous w) / c(previous) + (1 - weight) x add-one unigram(w),
+    the unigram alone after a word never seen in training. Its ranking is the most frequent
+    followers of the previous word, then the most frequent words."""
+
+    def __init__(self, train_ids: np.ndarray, vocabulary_size: int, weight: float = 0.9) -> None:
+        from scipy import sparse  # only the distributions need it
+
+        if not 0.0 <= weight <= 1.0:
+            raise ValueError(f"bigram weight must be in [0, 1], got {weight}")
+        pairs = sparse.csr_matrix((np.ones(len(train_ids) - 1), (train_ids[:-1], train_ids[1:])),
+                                  shape=(vocabulary_size, vocabulary_size))
+        totals = np.asarray(pairs.sum(axis=1)).ravel()
+        self.followers = sparse.diags(np.divide(1.0, totals, out=np.zeros_like(totals), where=totals > 0)) @ pairs
+        self.seen = totals > 0
+        self.weight = weight
+        self.unigram = AddOneUnigram(train_ids, vocabulary_size)
+
+    def distributions(self, contexts: np.ndarray) -> np.ndarray:
+        """Next-word probabilities (B, V) given the last id of each context (B, T)."""
+        previous = np.asarray(contexts)[:, -1]
+        probabilities = self.unigram.distributions(contexts)
+        seen = self.seen[previous]
+        probabilities[seen] = (1.0 - self.weight) * probabilities[seen] + \
+            self.weight * self.followers[previous[seen]].toarray()
+        return probabilities

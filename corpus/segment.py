@@ -15,6 +15,7 @@ in several processes gives exactly the same output as one process.
 
 from __future__ import annotations
 
+import io
 import logging
 import multiprocessing
 import os
@@ -80,17 +81,30 @@ class Segmenter:
 
     ``hmm`` finds words that are not in the dictionary; ``user_dictionary`` is a path read
     with :func:`read_user_dictionary`; ``keep_punctuation`` keeps punctuation as tokens.
+    ``vocabulary`` (word -> count), when given, replaces jieba's own dictionary: text then
+    splits into those words wherever it can (how seeds are cut into words a model knows), and
+    the tokenizer is ready in milliseconds instead of the second jieba's dictionary takes::
+
+        >>> Segmenter(hmm=False, vocabulary={"王冕": 9, "湖边": 3, "放牛": 2, "在": 50}).segment_line("王冕在湖边放牛")
+        ['王冕', '在', '湖边', '放牛']
     """
 
     hmm: bool = True
     user_dictionary: str = ""
     keep_punctuation: bool = True
+    vocabulary: dict[str, int] | None = field(default=None, repr=False)
     tokenizer: jieba.Tokenizer = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         entries = read_user_dictionary(self.user_dictionary) if self.user_dictionary else []
         self.tokenizer = jieba.Tokenizer()
-        self.tokenizer.initialize()
+        if self.vocabulary is None:
+            self.tokenizer.initialize()
+        else:
+            lines = "".join(f"{word} {max(1, int(count))}\n" for word, count in self.vocabulary.items()
+                            if word and " " not in word)
+            self.tokenizer.FREQ, self.tokenizer.total = jieba.Tokenizer.gen_pfdict(io.BytesIO(lines.encode("utf-8")))
+            self.tokenizer.initialized = True
         for word, frequency, tag in entries:
             self.tokenizer.add_word(word, frequency, tag)
 

@@ -1,37 +1,158 @@
-"""Word-by-word generation from a trained next-word model, run in numpy for speed.
+"""Word-by-word generation from a trained next-word model, run in numpy.
 
-The model runs as a :class:`models.predictor.NumpyNextWordPredictor`::
+Each next word is predicted from the last ``window_length`` words (the window the model was
+trained on). The model's distribution over the vocabulary is the softmax of
+``scale x cos(prediction, output word vectors) / temperature`` (the learned scale of a
+softmax model; :data:`models.predictor.NEAREST_WORD_SCALE` for the regression models), and
+:class:`models.settings.DecodingSettings` says how a word is picked from it::
 
-    predictor = NumpyNextWordPredictor.from_model(model)
-    ids = generate_ids(predictor, seed_ids=[12, 7], length=50, window_length=20)
-
-Each new word is predicted from the last ``window_length`` words (the same window the
-model was trained on), then decoded to the nearest word by cosine, or sampled.
+    >>> from models.settings import DecodingSettings
+    >>> rng = np.random.default_rng(0)
+    >>> predictor = NumpyNextWordPredictor(rng.normal(size=(30, 4)), [NumpyLSTM(rng.normal(size=(4, 32)),
+    ...     rng.normal(size=(8, 32)), np.zeros(32))], rng.normal(size=(8, 4)), np.zeros(4), rng.normal(size=(30, 4)), 5.0)
+    >>> sample = generate(predictor, [1, 2, 3], 12, window_length=5, settings=DecodingSettings(no_repeat_ngram=2))
+    >>> len(sample.ids), len(sample.log_probabilities)
+    (12, 12)
+    >>> words = [1, 2, 3] + sample.ids                  # no 2-gram twice, counting the seed
+    >>> len(set(zip(words, words[1:]))) == len(words) - 1
+    True
 """
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
+
 import numpy as np
 
+from models.numpy_lstm import NumpyLSTM  # noqa: F401  (used in the doctest)
 from models.predictor import NumpyNextWordPredictor
+from models.settings import DecodingSettings
+
+BLOG_DECODING = DecodingSettings(method="nearest")
+
+
+@dataclass
+class Generation:
+    """The new word ids, and the log-probability (temperature 1, no penalties) that the model
+    gave each of them when it was picked."""
+
+    ids: list[int]
+    log_probabilities: list[float]
+
+
+def banned_by_ngram(history: list[int], size: int) -> set[int]:
+    """Words that would complete an n-gram of ``size`` that ``history`` already contains."""
+    if size < 1 or len(history) < size - 1:
+        return set()
+    if size == 1:
+        return set(history)
+    prefix = history[len(history) - size + 1 :]
+    return {history[i + size - 1] for i in range(len(history) - size + 1) if history[i : i + size - 1] == prefix}
+
+
+def adjusted(log_probabilities: np.ndarray, history: list[int], settings: DecodingSettings) -> np.ndarray:
+    """``log_probabilities`` (V,) with the repetition penalty (each word of the last
+    ``repetition_window`` words loses log(penalty)) and the no-repeat n-gram ban (-inf)."""
+    out = log_probabilities.copy()
+    if settings.repetition_penalty > 1.0 and settings.repetition_window > 0:
+        recent = np.unique(history[-settings.repetition_window :])
+        out[recent] -= math.log(settings.repetition_penalty)
+    banned = banned_by_ngram(history, settings.no_repeat_ngram)
+    if banned and len(banned) < len(out):
+        out[list(banned)] = -np.inf
+    return out
+
+
+def truncated_probabilities(log_probabilities: np.ndarray, top_k: int, top_p: float) -> np.ndarray:
+    """Probabilities (V,) renormalised over the ``top_k`` most likely words (0: all) and, among
+    them, the smallest set of most likely words whose probability reaches ``top_p``."""
+    probabilities = np.exp(log_probabilities - log_probabilities.max())
+    probabilities /= probabilities.sum()
+    order = np.argsort(-probabilities, kind="stable")
+    if top_k > 0:
+        order = order[:top_k]
+    cumulative = np.cumsum(probabilities[order]) / probabilities[order].sum()
+    keep = order[: int(np.searchsorted(cumulative, top_p - 1e-12)) + 1]
+    out = np.zeros_like(probabilities)
+    out[keep] = probabilities[keep]
+    return out / out.sum()
+
+
+def _windows(histories: list[list[int]], window_length: int) -> np.ndarray:
+    return np.asarray([history[-window_length:] for history in histories], dtype=np.int64)
+
+
+def _pick(predictor: NumpyNextWordPredictor, vector: np.ndarray, log_p: np.ndarray, history: list[int],
+          settings: DecodingSettings, rng: np.random.Generator) -> int:
+    """One next word for one sequence, by ``settings.method`` (not beam); ``log_p`` (V,) is the
+    model's distribution at temperature 1, which greedy (like beam search) ranks by."""
+    if settings.method == "nearest":
+        return int(predictor.decoder.top_k(vector[None], 1)[0, 0])
+    if settings.method == "cosine-sample":
+        return predictor.decoder.choose(vector, settings.temperature, settings.top_k or 10, rng)
+    if settings.method == "greedy" or settings.temperature == 0:
+        return int(np.argmax(adjusted(log_p, history, settings)))
+    scores = adjusted(predictor.log_probabilities(vector[None], settings.temperature)[0], history, settings)
+    probabilities = truncated_probabilities(scores, settings.top_k, settings.top_p)
+    return int(rng.choice(len(probabilities), p=probabilities))
+
+
+def generate_many(predictor: NumpyNextWordPredictor, seeds: list[list[int]], length: int, window_length: int,
+                  settings: DecodingSettings) -> list[Generation]:
+    """Extend each seed by ``length`` words (not beam search); the model runs on all seeds at
+    once when their windows have the same length. Returns one :class:`Generation` per seed."""
+    if not seeds or any(len(seed) == 0 for seed in seeds):
+        raise ValueError("generation needs at least one seed word")
+    rng = np.random.default_rng(settings.rng_seed)
+    histories = [list(seed) for seed in seeds]
+    generations = [Generation([], []) for _ in seeds]
+    for _ in range(length):
+        windows = [_windows([history], window_length) for history in histories]
+        if len({w.shape for w in windows}) == 1:
+            vectors = predictor.predict_vectors(np.concatenate(windows))
+        else:
+            vectors = np.concatenate([predictor.predict_vectors(w) for w in windows])
+        model_log_p = predictor.log_probabilities(vectors)
+        for index, history in enumerate(histories):
+            word = _pick(predictor, vectors[index], model_log_p[index], history, settings, rng)
+            history.append(word)
+            generations[index].ids.append(word)
+            generations[index].log_probabilities.append(float(model_log_p[index, word]))
+    return generations
+
+
+def beam_search(predictor: NumpyNextWordPredictor, seed_ids: list[int], length: int, window_length: int,
+                settings: DecodingSettings) -> Generation:
+    """The most likely continuation of ``length`` words among ``settings.beam_width`` kept at each
+    step (scores: summed log-probabilities with the repetition penalty and n-gram ban; the
+    finished beams are ranked by score / length ** ``length_penalty``)."""
+    beams: list[tuple[float, list[int], list[float]]] = [(0.0, list(seed_ids), [])]
+    for _ in range(length):
+        vectors = predictor.predict_vectors(_windows([history for _, history, _ in beams], window_length))
+        model_log_p = predictor.log_probabilities(vectors)
+        candidates = []
+        for index, (score, history, picked) in enumerate(beams):
+            scores = adjusted(model_log_p[index], history, settings)
+            for word in np.argsort(-scores, kind="stable")[: settings.beam_width]:
+                if np.isfinite(scores[word]):
+                    candidates.append((score + float(scores[word]), history + [int(word)],
+                                       picked + [float(model_log_p[index, word])]))
+        candidates.sort(key=lambda candidate: -candidate[0])
+        beams = candidates[: settings.beam_width]
+    best = max(beams, key=lambda beam: beam[0] / max(1, len(beam[2])) ** settings.length_penalty)
+    return Generation(best[1][len(seed_ids) :], best[2])
+
+
+def generate(predictor: NumpyNextWordPredictor, seed_ids: list[int], length: int, window_length: int,
+             settings: DecodingSettings = BLOG_DECODING) -> Generation:
+    """Extend ``seed_ids`` by ``length`` words with ``settings`` (default: the blog's nearest word)."""
+    if settings.method == "beam":
+        return beam_search(predictor, seed_ids, length, window_length, settings)
+    return generate_many(predictor, [seed_ids], length, window_length, settings)[0]
 
 
 def generate_ids(predictor: NumpyNextWordPredictor, seed_ids: list[int], length: int, window_length: int,
-                 temperature: float = 0.0, top_k: int = 10, rng_seed: int = 0) -> list[int]:
-    """Extend ``seed_ids`` by ``length`` words; return only the new ids.
-
-    Temperature 0 is greedy nearest-word decoding (the blog's); above 0, each word is
-    sampled among the ``top_k`` nearest with probability ∝ exp(cosine / temperature).
-    """
-    if not seed_ids:
-        raise ValueError("generation needs at least one seed word")
-    rng = np.random.default_rng(rng_seed)
-    context = list(seed_ids)
-    new_ids: list[int] = []
-    for _ in range(length):
-        window = np.asarray(context[-window_length:], dtype=np.int64)[None, :]
-        vector = predictor.predict_vectors(window)[0]
-        word = predictor.decoder.choose(vector, temperature, top_k, rng)
-        context.append(word)
-        new_ids.append(word)
-    return new_ids
+                 settings: DecodingSettings = BLOG_DECODING) -> list[int]:
+    """The new ids of :func:`generate`."""
+    return generate(predictor, seed_ids, length, window_length, settings).ids

@@ -1,4 +1,4 @@
-"""The next-word LSTM: word ids -> word2vec Embedding (frozen by default) -> LSTM -> Dense(D, linear).
+"""The next-word LSTM: word ids -> word2vec Embedding -> LSTM -> Dense(D, linear) -> next word's vector.
 
 The model's prediction is a D-dimensional vector for the next word, decoded to the nearest
 word by cosine. Three losses train it:
@@ -10,11 +10,17 @@ word by cosine. Three losses train it:
   word vectors start as the word2vec vectors and may be trained; the scale may be learned.
   Decoding then uses those output vectors, still by nearest cosine.
 
-Example::
+With ``every_position`` the model predicts the next word after every prefix of its input
+(``return_sequences``): a T-word sequence trains T predictions for one pass through the
+LSTM, where the blog's model trains one. The prediction after the whole input, the one the
+blog's windows train, is the last position's::
 
-    model = build_next_word_model(vectors, NextWordSettings(loss="softmax"))
-    model.compile(...)  # see compile_next_word_model
-    vector_model = prediction_model(model)     # (B, T) ids -> (B, D) predicted vectors
+    >>> vectors = np.random.default_rng(0).normal(size=(50, 8)).astype("float32")     # V=50, D=8
+    >>> model = build_next_word_model(vectors, NextWordSettings(lstm_units=16))
+    >>> model.output_shape                            # logits at every position: (B, T, V)
+    (None, None, 50)
+    >>> prediction_model(model).output_shape          # the vector after the whole input: (B, D)
+    (None, 8)
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ import keras
 import numpy as np
 from keras import ops
 
+from models.predictor import lstm_layer_names
 from models.settings import NextWordSettings
 
 @keras.saving.register_keras_serializable(package="lstmlab")
@@ -71,13 +78,23 @@ def build_next_word_model(word_vectors: np.ndarray, settings: NextWordSettings) 
     """Build (not compile) the model over a word2vec matrix ``word_vectors`` (V, D).
 
     Input: int32 ids (B, T) for any T. Output: predicted next vectors (B, D) for "mse" and
-    "cosine", logits (B, V) for "softmax" (the vector is the layer ``next_vector``).
+    "cosine", logits (B, V) for "softmax" (the vector is the layer ``next_vector``); with
+    ``every_position`` one per position: (B, T, D) or (B, T, V). ``dropout`` applies to each
+    LSTM's inputs, ``output_dropout`` to the last LSTM's outputs (Zaremba et al.'s
+    non-recurrent connections).
     """
     vocabulary_size, dimensions = word_vectors.shape
     ids = keras.Input(shape=(None,), dtype="int32", name="word_ids")
     embedding = keras.layers.Embedding(vocabulary_size, dimensions, trainable=settings.train_input_vectors,
                                        name="word_embedding")
-    hidden = keras.layers.LSTM(settings.lstm_units, dropout=settings.dropout, name="lstm")(embedding(ids))
+    hidden = embedding(ids)
+    names = lstm_layer_names(settings.lstm_layers)
+    for name in names:
+        keeps_sequence = settings.every_position or name != names[-1]
+        hidden = keras.layers.LSTM(settings.lstm_units, dropout=settings.dropout, return_sequences=keeps_sequence,
+                                   name=name)(hidden)
+    if settings.output_dropout > 0:
+        hidden = keras.layers.Dropout(settings.output_dropout, name="output_dropout")(hidden)
     vector = keras.layers.Dense(dimensions, activation="linear", name="next_vector")(hidden)
     outputs = vector
     if settings.loss == "softmax":
@@ -90,7 +107,10 @@ def build_next_word_model(word_vectors: np.ndarray, settings: NextWordSettings) 
 
 
 def compile_next_word_model(model: keras.Model, settings: NextWordSettings, total_steps: int = 0) -> None:
-    """Compile with the settings' optimizer and loss; softmax models also track top-1/top-10.
+    """Compile with the settings' optimizer (gradients clipped to ``clip_norm`` if > 0) and loss.
+
+    Held-out top-1/top-10 and perplexity come from :class:`models.callbacks.HeldOutMetrics`,
+    on the protocol's windows, not from compiled metrics.
 
     ``total_steps`` (batches over all epochs) is needed for the cosine learning-rate decay.
     """
@@ -99,19 +119,18 @@ def compile_next_word_model(model: keras.Model, settings: NextWordSettings, tota
         if total_steps < 1:
             raise ValueError("cosine learning-rate decay needs the total number of training steps")
         learning_rate = keras.optimizers.schedules.CosineDecay(settings.learning_rate, total_steps, alpha=0.05)
+    clipping = {"global_clipnorm": settings.clip_norm} if settings.clip_norm > 0 else {}
     if settings.optimizer == "adam":
-        optimizer = keras.optimizers.Adam(learning_rate)
+        optimizer = keras.optimizers.Adam(learning_rate, **clipping)
     else:
-        optimizer = keras.optimizers.SGD(learning_rate)
+        optimizer = keras.optimizers.SGD(learning_rate, **clipping)
     if settings.loss == "softmax":
         loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
-        metrics = [keras.metrics.SparseTopKCategoricalAccuracy(k=1, name="top1"),
-                   keras.metrics.SparseTopKCategoricalAccuracy(k=10, name="top10")]
     elif settings.loss == "mse":
-        loss, metrics = keras.losses.MeanSquaredError(), []
+        loss = keras.losses.MeanSquaredError()
     else:
-        loss, metrics = keras.losses.CosineSimilarity(axis=-1), []
-    model.compile(optimizer=optimizer, loss=loss, metrics=metrics)
+        loss = keras.losses.CosineSimilarity(axis=-1)
+    model.compile(optimizer=optimizer, loss=loss)
 
 
 def uses_word_targets(model: keras.Model) -> bool:
@@ -120,26 +139,10 @@ def uses_word_targets(model: keras.Model) -> bool:
 
 
 def prediction_model(model: keras.Model) -> keras.Model:
-    """A model sharing ``model``'s weights that maps ids (B, T) to predicted vectors (B, D)."""
-    return keras.Model(model.inputs, model.get_layer("next_vector").output)
-
-
-def decoding_vectors(model: keras.Model) -> np.ndarray:
-    """The word vectors (V, D) that predictions are decoded against, by nearest cosine.
-
-    The output vectors of a softmax model, otherwise the input Embedding's vectors (the
-    word2vec vectors, unless ``train_input_vectors`` let them train).
-    """
-    if uses_word_targets(model):
-        return np.asarray(model.get_layer("cosine_logits").word_vectors)
-    return np.asarray(model.get_layer("word_embedding").embeddings)
-
-
-def learned_scale(model: keras.Model) -> float | None:
-    """The softmax model's cosine scale (exp of its ``log_scale``), or None for regression models."""
-    if not uses_word_targets(model):
-        return None
-    return float(np.exp(np.asarray(model.get_layer("cosine_logits").log_scale)))
+    """A model sharing ``model``'s weights that maps ids (B, T) to the predicted vector after the
+    whole input (B, D) (the last position's, for an ``every_position`` model)."""
+    vector = model.get_layer("next_vector").output
+    return keras.Model(model.inputs, vector[:, -1] if len(vector.shape) == 3 else vector)
 
 
 def load_next_word_model(path) -> keras.Model:

@@ -2,11 +2,13 @@
 
 Calling Keras once per generated word costs milliseconds of dispatch; numpy costs
 microseconds, and needs no deep-learning framework at all. The Keras model's weights
-(embedding, LSTM, Dense, output vectors, cosine scale) are copied into plain arrays::
+(embedding, LSTMs, Dense, output vectors, cosine scale) are copied into plain arrays, and
+saved as one ``.npz`` file that loads with numpy alone::
 
-    predictor = NumpyNextWordPredictor.from_model(model)
+    predictor = NumpyNextWordPredictor.from_model(model)      # or .load("predictor.npz")
     vectors = predictor.predict_vectors(ids)          # (B, T) int -> (B, D) float32
     ranked = predictor.decoder.top_k(vectors, 10)     # (B, 10) ids, nearest first
+    log_p = predictor.log_probabilities(vectors)      # (B, V) the model's distribution
 
 The LSTM steps are :meth:`models.numpy_lstm.NumpyLSTM.step_projected`, the same equations
 the reference LSTM is checked against Keras with.
@@ -16,25 +18,55 @@ from __future__ import annotations
 
 import numpy as np
 
-from models.decoding import NearestWords
-from models.next_word import decoding_vectors, learned_scale
+from corpus.scoring import Score, ScoreAccumulator
+from models.decoding import NearestWords, unit_rows
 from models.numpy_lstm import NumpyLSTM
+
+# The cosine scale of the distribution given to a regression (mse, cosine) model, which has
+# no learned one: the softmax model's starting scale, under which a word 0.1 closer in cosine
+# is e^2 (7.4x) more likely.
+NEAREST_WORD_SCALE = 20.0
+
+
+def lstm_layer_names(layers: int) -> list[str]:
+    """The names of the model's stacked LSTM layers, input side first: ``lstm``, ``lstm_2``, ..."""
+    return ["lstm"] + [f"lstm_{index}" for index in range(2, layers + 1)]
+
+
+def _output_vectors_and_scale(model) -> tuple[np.ndarray, float | None]:
+    """The word vectors (V, D) that predictions are decoded against, and the cosine scale.
+
+    The trained output vectors and exp(log_scale) of a softmax model (layer ``cosine_logits``);
+    otherwise the input Embedding's vectors and no scale.
+    """
+    names = {layer.name for layer in model.layers}
+    if "cosine_logits" in names:
+        head = model.get_layer("cosine_logits")
+        return np.asarray(head.word_vectors), float(np.exp(np.asarray(head.log_scale)))
+    return np.asarray(model.get_layer("word_embedding").embeddings), None
+
+
+def _float32_lstm(lstm: NumpyLSTM) -> NumpyLSTM:
+    return NumpyLSTM(lstm.kernel.astype(np.float32), lstm.recurrent_kernel.astype(np.float32),
+                     lstm.bias.astype(np.float32))
 
 
 class NumpyNextWordPredictor:
-    """Embedding -> LSTM -> Dense in numpy, equal to the Keras model's ``next_vector`` output.
+    """Embedding -> LSTM(s) -> Dense in numpy, equal to the Keras model's ``next_vector`` output
+    after the whole input.
 
-    ``input_projection`` is the embedding matrix times the LSTM kernel plus bias (V, 4H),
-    precomputed so each step costs one (B, H) x (H, 4H) product. ``scale`` is the softmax
-    model's learned cosine scale, or None for the regression (mse, cosine) models.
+    ``input_projection`` is the embedding matrix times the first LSTM's kernel plus bias
+    (V, 4H), precomputed so each step of that layer costs one (B, H) x (H, 4H) product.
+    ``scale`` is the softmax model's learned cosine scale, or None for the regression (mse,
+    cosine) models.
     """
 
-    def __init__(self, embeddings: np.ndarray, lstm: NumpyLSTM, dense_kernel: np.ndarray,
+    def __init__(self, embeddings: np.ndarray, lstms: list[NumpyLSTM], dense_kernel: np.ndarray,
                  dense_bias: np.ndarray, output_vectors: np.ndarray, scale: float | None = None) -> None:
-        self.lstm = NumpyLSTM(lstm.kernel.astype(np.float32), lstm.recurrent_kernel.astype(np.float32),
-                              lstm.bias.astype(np.float32))
+        self.lstms = [_float32_lstm(lstm) for lstm in lstms]
         self.embeddings = embeddings.astype(np.float32)
-        self.input_projection = (self.embeddings @ self.lstm.kernel + self.lstm.bias).astype(np.float32)
+        first = self.lstms[0]
+        self.input_projection = (self.embeddings @ first.kernel + first.bias).astype(np.float32)
         self.dense_kernel = dense_kernel.astype(np.float32)
         self.dense_bias = dense_bias.astype(np.float32)
         self.output_vectors = output_vectors.astype(np.float32)
@@ -45,20 +77,75 @@ class NumpyNextWordPredictor:
     def from_model(cls, model) -> "NumpyNextWordPredictor":
         """Copy the weights of a model made by :func:`models.next_word.build_next_word_model`."""
         embeddings = np.asarray(model.get_layer("word_embedding").embeddings)
-        lstm = NumpyLSTM.from_keras(model.get_layer("lstm"))
+        layers = sum(1 for layer in model.layers if layer.name in lstm_layer_names(len(model.layers)))
+        lstms = [NumpyLSTM.from_keras(model.get_layer(name)) for name in lstm_layer_names(layers)]
         dense_kernel, dense_bias = model.get_layer("next_vector").get_weights()
-        return cls(embeddings, lstm, dense_kernel, dense_bias, decoding_vectors(model), learned_scale(model))
+        return cls(embeddings, lstms, dense_kernel, dense_bias, *_output_vectors_and_scale(model))
 
     def predict_vectors(self, ids: np.ndarray) -> np.ndarray:
         """Predicted next-word vectors (B, D) for windows of ids (B, T)."""
         ids = np.atleast_2d(ids)
-        h = np.zeros((len(ids), self.lstm.units), dtype=np.float32)
-        c = np.zeros_like(h)
+        states = [(np.zeros((len(ids), lstm.units), dtype=np.float32),) * 2 for lstm in self.lstms]
         for t in range(ids.shape[1]):
-            h, c, _ = self.lstm.step_projected(self.input_projection[ids[:, t]], h, c)
-        return h @ self.dense_kernel + self.dense_bias
+            projected = self.input_projection[ids[:, t]]
+            for index, lstm in enumerate(self.lstms):
+                if index > 0:
+                    projected = states[index - 1][0] @ lstm.kernel + lstm.bias
+                h, c, _ = lstm.step_projected(projected, *states[index])
+                states[index] = (h, c)
+        return states[-1][0] @ self.dense_kernel + self.dense_bias
+
+    def log_probabilities(self, vectors: np.ndarray, temperature: float = 1.0) -> np.ndarray:
+        """log p(word | context) (B, V) float64 for predicted ``vectors`` (B, D): the softmax of
+        scale x cos(vector, output word vectors) / temperature, the distribution the softmax
+        model was trained on (:data:`NEAREST_WORD_SCALE` for a regression model)."""
+        scale = NEAREST_WORD_SCALE if self.scale is None else self.scale
+        logits = (scale / temperature) * (unit_rows(vectors) @ self.decoder.unit_vectors.T).astype(np.float64)
+        logits -= logits.max(axis=1, keepdims=True)
+        return logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
 
     def predict_many(self, ids: np.ndarray, chunk: int = 1024) -> np.ndarray:
         """:meth:`predict_vectors` over many windows (B, T), ``chunk`` at a time: (B, D)."""
         return np.concatenate([self.predict_vectors(ids[start : start + chunk])
                                for start in range(0, len(ids), chunk)])
+
+    def score_windows(self, inputs: np.ndarray, targets: np.ndarray, chunk: int = 1000) -> Score:
+        """Perplexity (softmax models) and top-1/top-10 of the word after each window of ``inputs``
+        (B, T) against ``targets`` (B,), ``chunk`` windows at a time (memory: chunk x V floats)."""
+        accumulator = ScoreAccumulator()
+        for start in range(0, len(inputs), chunk):
+            vectors = self.predict_vectors(inputs[start : start + chunk])
+            chunk_targets = targets[start : start + chunk]
+            if self.scale is None:
+                accumulator.add_ranking(self.decoder.top_k(vectors, 10), chunk_targets)
+            else:
+                accumulator.add_log_probabilities(self.log_probabilities(vectors), chunk_targets)
+        return accumulator.score()
+
+    def save(self, path, words: list[str], counts: list[int]) -> None:
+        """Write every weight, the vocabulary ``words`` (V) and their corpus ``counts`` (V) to
+        ``path`` (.npz, no pickles)."""
+        arrays = {"embeddings": self.embeddings, "dense_kernel": self.dense_kernel, "dense_bias": self.dense_bias,
+                  "output_vectors": self.output_vectors, "words": np.asarray(words, dtype=str),
+                  "counts": np.asarray(counts, dtype=np.int64),
+                  "scale": np.float64(np.nan if self.scale is None else self.scale)}
+        for index, lstm in enumerate(self.lstms):
+            arrays.update({f"lstm{index}_kernel": lstm.kernel, f"lstm{index}_recurrent_kernel": lstm.recurrent_kernel,
+                           f"lstm{index}_bias": lstm.bias})
+        with open(path, "wb") as handle:
+            np.savez(handle, **arrays)
+
+    @classmethod
+    def load(cls, path) -> tuple["NumpyNextWordPredictor", list[str], list[int]]:
+        """Read a file written by :meth:`save`: returns the predictor, the words and their counts."""
+        with np.load(path, allow_pickle=False) as data:
+            layers = sum(1 for name in data.files if name.endswith("_recurrent_kernel"))
+            lstms = [NumpyLSTM(data[f"lstm{i}_kernel"], data[f"lstm{i}_recurrent_kernel"], data[f"lstm{i}_bias"])
+                     for i in range(layers)]
+            scale = float(data["scale"])
+            predictor = cls(data["embeddings"], lstms, data["dense_kernel"], data["dense_bias"],
+                            data["output_vectors"], None if np.isnan(scale) else scale)
+            words = data["words"].tolist()
+            # files from before counts were stored: word2vec's order is by count, so ranks stand in
+            counts = data["counts"].tolist() if "counts" in data.files else list(range(len(words), 0, -1))
+            return predictor, words, counts

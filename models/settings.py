@@ -8,9 +8,62 @@ results on the 2-core machine); :mod:`pipeline.config` composes its ``[train]`` 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
+from typing import Any, ClassVar
 
 LOSSES = ("mse", "cosine", "softmax")
+
+
+@dataclass(frozen=True)
+class Bound:
+    """An allowed numeric range: ``low`` and ``high`` (None: unbounded), each end closed unless
+    ``low_open`` / ``high_open``."""
+
+    low: float | None = None
+    high: float | None = None
+    low_open: bool = False
+    high_open: bool = False
+
+    def allows(self, value: float) -> bool:
+        if self.low is not None and (value <= self.low if self.low_open else value < self.low):
+            return False
+        return self.high is None or (value < self.high if self.high_open else value <= self.high)
+
+    def __str__(self) -> str:
+        low = "-inf" if self.low is None else f"{self.low:g}"
+        high = "inf" if self.high is None else f"{self.high:g}"
+        return f"{'(' if self.low_open or self.low is None else '['}{low}, {high}{')' if self.high_open or self.high is None else ']'}"
+
+
+AT_LEAST_ONE, NOT_NEGATIVE, POSITIVE = Bound(1), Bound(0), Bound(0, low_open=True)
+BELOW_ONE = Bound(0, 1, high_open=True)
+
+
+class SettingsError(ValueError):
+    """A setting outside its allowed range or choices; the message names ``section.key``."""
+
+
+def check_settings(settings: Any, section: str) -> None:
+    """Check every field of a settings dataclass against the ``RANGES`` and ``CHOICES`` its class
+    (and its bases) declare; raises :class:`SettingsError` naming ``section.key``, the value and
+    what is allowed::
+
+        >>> check_settings(TrainingSchedule(), "train")
+        >>> TrainingSchedule(epochs=0)
+        Traceback (most recent call last):
+        ...
+        models.settings.SettingsError: train.epochs = 0 is out of range: allowed [1, inf)
+    """
+    for cls in type(settings).__mro__:
+        for key, bound in vars(cls).get("RANGES", {}).items():
+            value = getattr(settings, key)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
+                    or not bound.allows(value):
+                raise SettingsError(f"{section}.{key} = {value!r} is out of range: allowed {bound}")
+        for key, choices in vars(cls).get("CHOICES", {}).items():
+            if getattr(settings, key) not in choices:
+                raise SettingsError(f"{section}.{key} = {getattr(settings, key)!r} is not one of: {', '.join(choices)}")
 
 
 @dataclass
@@ -18,8 +71,11 @@ class NextWordSettings:
     """The next-word model and its optimiser (the ``[train]`` section's model half)."""
 
     loss: str = "softmax"  # "mse", "cosine" or "softmax" (scaled cosine over every word)
+    every_position: bool = True  # predict the next word after every prefix of a window, not only the last
     lstm_units: int = 200
-    dropout: float = 0.2  # on the LSTM's inputs
+    lstm_layers: int = 1
+    dropout: float = 0.2  # on each LSTM's inputs
+    output_dropout: float = 0.0  # on the last LSTM's outputs, before the Dense layer
     train_output_vectors: bool = True  # softmax only: output word vectors start from word2vec and train
     train_input_vectors: bool = True  # the input Embedding starts from word2vec and trains too
     learn_scale: bool = True  # softmax only: the cosine scale is a trained weight
@@ -27,16 +83,16 @@ class NextWordSettings:
     optimizer: str = "adam"  # "adam" or "sgd"
     learning_rate: float = 0.002
     learning_rate_decay: str = "cosine"  # "none" or "cosine" (to 5% of the start over all training steps)
+    clip_norm: float = 0.0  # clip the global gradient norm to this (0 = no clipping)
+
+    RANGES: ClassVar[dict[str, Bound]] = {
+        "lstm_units": AT_LEAST_ONE, "lstm_layers": AT_LEAST_ONE, "dropout": BELOW_ONE, "output_dropout": BELOW_ONE,
+        "scale": POSITIVE, "learning_rate": POSITIVE, "clip_norm": NOT_NEGATIVE}
+    CHOICES: ClassVar[dict[str, tuple[str, ...]]] = {
+        "loss": LOSSES, "optimizer": ("adam", "sgd"), "learning_rate_decay": ("none", "cosine")}
 
     def __post_init__(self) -> None:
-        if self.loss not in LOSSES:
-            raise ValueError(f"loss must be one of {', '.join(LOSSES)}, got {self.loss!r}")
-        if self.optimizer not in ("adam", "sgd"):
-            raise ValueError(f"optimizer must be 'adam' or 'sgd', got {self.optimizer!r}")
-        if self.learning_rate_decay not in ("none", "cosine"):
-            raise ValueError(f"learning_rate_decay must be 'none' or 'cosine', got {self.learning_rate_decay!r}")
-        if not 0.0 <= self.dropout < 1.0:
-            raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
+        check_settings(self, "train")
 
 
 @dataclass
@@ -44,12 +100,54 @@ class TrainingSchedule:
     """How long and on what to train (the ``[train]`` section's schedule half)."""
 
     batch_size: int = 128
-    epochs: int = 5
+    epochs: int = 12
     max_train_windows: int = 0  # 0 = every training window each epoch; else a random subset per epoch
     metric_windows: int = 4000  # validation windows scored for the held-out metrics after each epoch
     early_stopping: bool = False
     patience: int = 2
     seed: int = 1
+
+    RANGES: ClassVar[dict[str, Bound]] = {
+        "batch_size": AT_LEAST_ONE, "epochs": AT_LEAST_ONE, "max_train_windows": NOT_NEGATIVE,
+        "metric_windows": AT_LEAST_ONE, "patience": NOT_NEGATIVE}
+
+    def __post_init__(self) -> None:
+        check_settings(self, "train")
+
+
+DECODING_METHODS = ("sample", "greedy", "beam", "nearest", "cosine-sample")
+
+
+@dataclass
+class DecodingSettings:
+    """How generation picks each next word (the ``[generate]`` section's decoding half).
+
+    ``method``: "sample" draws from the model's distribution; "greedy" takes its most likely
+    word; "beam" keeps the ``beam_width`` most likely continuations; "nearest" is the blog's
+    greedy nearest word by cosine with nothing else applied; "cosine-sample" is the earlier
+    lstmlab sampling (∝ exp(cosine / temperature) among the ``top_k`` nearest), kept for
+    comparison. The penalties apply to sample, greedy and beam.
+    """
+
+    method: str = "sample"
+    temperature: float = 0.8  # sample: divides the logits (< 1 sharper, > 1 flatter; 0 = the most likely word)
+    top_k: int = 0  # sample: keep only the k most likely words (0 = no limit)
+    top_p: float = 0.9  # sample: keep the smallest set of most likely words holding this much probability
+    repetition_penalty: float = 1.2  # divide the probability of words used in the last repetition_window words
+    repetition_window: int = 20
+    no_repeat_ngram: int = 4  # never repeat an n-gram of this size within a sample (0 = allowed)
+    beam_width: int = 4
+    length_penalty: float = 1.0  # beam: rank finished beams by log-probability / length ** this
+    rng_seed: int = 0
+
+    RANGES: ClassVar[dict[str, Bound]] = {
+        "temperature": NOT_NEGATIVE, "top_k": NOT_NEGATIVE, "top_p": Bound(0, 1, low_open=True),
+        "repetition_penalty": Bound(1), "repetition_window": NOT_NEGATIVE, "no_repeat_ngram": NOT_NEGATIVE,
+        "beam_width": AT_LEAST_ONE, "length_penalty": NOT_NEGATIVE}
+    CHOICES: ClassVar[dict[str, tuple[str, ...]]] = {"method": DECODING_METHODS}
+
+    def __post_init__(self) -> None:
+        check_settings(self, "generate")
 
 
 # Presets of the [train] section, as overrides of the defaults above (see models.presets).
@@ -59,7 +157,7 @@ TRAIN_PRESETS: dict[str, dict] = {
     # The blog's settings: plain regression of the next word vector with SGD.
     "seed": {"loss": "mse", "optimizer": "sgd", "learning_rate": 0.1, "batch_size": 10, "epochs": 1,
              "train_output_vectors": False, "train_input_vectors": False, "learn_scale": False, "dropout": 0.0,
-             "learning_rate_decay": "none"},
+             "learning_rate_decay": "none", "every_position": False},
 }
 
 
@@ -77,3 +175,10 @@ class Word2VecSettings:
     min_count: int = 5
     seed: int = 1
     workers: int = 1
+
+    RANGES: ClassVar[dict[str, Bound]] = {
+        "vector_size": AT_LEAST_ONE, "window": AT_LEAST_ONE, "negative": NOT_NEGATIVE, "sample": NOT_NEGATIVE,
+        "epochs": AT_LEAST_ONE, "min_count": AT_LEAST_ONE, "workers": NOT_NEGATIVE}
+
+    def __post_init__(self) -> None:
+        check_settings(self, "word2vec")

@@ -5,8 +5,9 @@
 * ``work_dir/backup/`` — Keras ``BackupAndRestore`` state (weights, optimizer, epoch) after
   every finished epoch; a killed run started again continues from there. Removed when
   training finishes.
-* ``work_dir/best.keras`` — the model with the best held-out nearest-word top-10 so far, and
-  ``work_dir/best.json`` with that score (so a resumed run keeps comparing against it).
+* ``work_dir/best.keras`` — the model with the best validation figure so far (perplexity, or
+  top-10 for the regression losses), and ``work_dir/best.json`` with that score (so a resumed
+  run keeps comparing against it).
 """
 
 from __future__ import annotations
@@ -19,70 +20,112 @@ import keras
 import numpy as np
 
 from corpus.windows import WindowSplit
-from models.callbacks import NearestWordAccuracy
+from models.callbacks import HeldOutMetrics
 from models.next_word import build_next_word_model, compile_next_word_model
 from models.settings import NextWordSettings, TrainingSchedule
-from models.window_data import WindowBatches
+from models.window_data import SequenceBatches, WindowBatches
 
 logger = logging.getLogger(__name__)
-MONITOR = "val_nearest_top10"
+
+
+def monitored_metric(settings: NextWordSettings) -> tuple[str, str]:
+    """The held-out figure that picks the saved epoch, and whether lower or higher is better:
+    perplexity for the softmax model, top-10 for the regression models (no distribution)."""
+    return ("heldout_perplexity", "min") if settings.loss == "softmax" else ("heldout_top10", "max")
 
 
 class _RememberBest(keras.callbacks.Callback):
     """Writes the best monitored value so far to a JSON file after each epoch."""
 
-    def __init__(self, path: Path, best: float) -> None:
+    def __init__(self, path: Path, monitor: str, mode: str, best: float | None) -> None:
         super().__init__()
-        self.path, self.best = path, best
+        self.path, self.monitor, self.better = path, monitor, (np.less if mode == "min" else np.greater)
+        self.best = best
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
-        value = (logs or {}).get(MONITOR)
-        if value is not None and value > self.best:
+        value = (logs or {}).get(self.monitor)
+        if value is not None and (self.best is None or self.better(value, self.best)):
             self.best = float(value)
-            self.path.write_text(json.dumps({MONITOR: self.best, "epoch": epoch + 1}), encoding="utf-8")
+            self.path.write_text(json.dumps({self.monitor: self.best, "epoch": epoch + 1}), encoding="utf-8")
 
 
-def _read_best(path: Path) -> float:
+class _EpochHistory(keras.callbacks.Callback):
+    """Appends each finished epoch's logs to a JSON file, so a resumed run reports every epoch."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__()
+        self.path = path
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        history = read_history(self.path)
+        for key, value in (logs or {}).items():
+            history.setdefault(key, []).append(float(value))
+        self.path.write_text(json.dumps(history), encoding="utf-8")
+
+
+def read_history(path: Path) -> dict[str, list[float]]:
+    """The per-epoch logs written by training so far (empty before the first epoch)."""
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+
+
+def _read_best(path: Path, monitor: str) -> float | None:
     if path.is_file():
-        return float(json.loads(path.read_text(encoding="utf-8"))[MONITOR])
-    return -np.inf
+        return float(json.loads(path.read_text(encoding="utf-8"))[monitor])
+    return None
+
+
+def training_batches(ids: np.ndarray, split: WindowSplit, length: int, settings: NextWordSettings,
+                     schedule: TrainingSchedule, target_vectors: np.ndarray | None):
+    """The training and validation batches for the settings' objective: back-to-back sequences
+    with a target at every position, or the blog's overlapping windows with one target each."""
+    validation_batch = max(schedule.batch_size, 256)
+    if settings.every_position:
+        train = SequenceBatches(ids, 0, split.validation_boundary, length, schedule.batch_size, target_vectors,
+                                shuffle=True, max_sequences=schedule.max_train_windows, seed=schedule.seed)
+        validation = SequenceBatches(ids, split.validation_boundary, split.test_boundary, length, validation_batch,
+                                     target_vectors, shuffle=False)
+        return train, validation
+    train = WindowBatches(ids, split.train_starts, length, schedule.batch_size, target_vectors, shuffle=True,
+                          windows_per_epoch=schedule.max_train_windows, seed=schedule.seed)
+    validation = WindowBatches(ids, split.validation_starts, length, validation_batch, target_vectors, shuffle=False)
+    return train, validation
 
 
 def train_next_word(ids: np.ndarray, split: WindowSplit, length: int, word_vectors: np.ndarray,
                     settings: NextWordSettings, schedule: TrainingSchedule, work_dir: str | Path,
                     extra_callbacks: list | None = None, verbose: int = 1) -> tuple[keras.Model, dict]:
-    """Train on windows of ``ids`` (N,) int32 over the word2vec matrix ``word_vectors`` (V, D).
+    """Train on the training part of ``ids`` (N,) int32 over the word2vec matrix ``word_vectors`` (V, D).
 
-    Returns ``(model, history)``: the model with the best held-out top-10 weights, and the
-    per-epoch logs of this call (a resumed run has only the epochs it ran).
+    The epoch kept is the best on the validation part (:func:`monitored_metric`); the test
+    part is not read. Returns ``(model, history)``: the model with that epoch's weights, and
+    the per-epoch logs of every epoch (those before a resume included).
     """
     work_dir = Path(work_dir)
     work_dir.mkdir(parents=True, exist_ok=True)
     keras.utils.set_random_seed(schedule.seed)
     model = build_next_word_model(word_vectors, settings)
     target_vectors = None if settings.loss == "softmax" else word_vectors
-    train_batches = WindowBatches(ids, split.train_starts, length, schedule.batch_size, target_vectors,
-                                  shuffle=True, windows_per_epoch=schedule.max_train_windows, seed=schedule.seed)
+    train_batches, validation_batches = training_batches(ids, split, length, settings, schedule, target_vectors)
     compile_next_word_model(model, settings, total_steps=len(train_batches) * schedule.epochs)
-    validation_batches = WindowBatches(ids, split.validation_starts, length, max(schedule.batch_size, 256),
-                                       target_vectors, shuffle=False)
     rng = np.random.default_rng(schedule.seed)
     metric_count = min(schedule.metric_windows, len(split.validation_starts))
     metric_starts = np.sort(rng.choice(split.validation_starts, metric_count, replace=False))
+    monitor, mode = monitored_metric(settings)
     best_path, best_json = work_dir / "best.keras", work_dir / "best.json"
-    best_so_far = _read_best(best_json)
+    best_so_far = _read_best(best_json, monitor)
     callbacks = [
-        NearestWordAccuracy(ids, metric_starts, length),
+        HeldOutMetrics(ids, metric_starts, length),
         keras.callbacks.BackupAndRestore(str(work_dir / "backup")),
-        keras.callbacks.ModelCheckpoint(str(best_path), monitor=MONITOR, mode="max", save_best_only=True,
-                                        initial_value_threshold=None if np.isinf(best_so_far) else best_so_far),
-        _RememberBest(best_json, best_so_far),
+        keras.callbacks.ModelCheckpoint(str(best_path), monitor=monitor, mode=mode, save_best_only=True,
+                                        initial_value_threshold=best_so_far),
+        _RememberBest(best_json, monitor, mode, best_so_far),
+        _EpochHistory(work_dir / "history.json"),
     ]
     if schedule.early_stopping:
-        callbacks.append(keras.callbacks.EarlyStopping(monitor=MONITOR, mode="max", patience=schedule.patience))
+        callbacks.append(keras.callbacks.EarlyStopping(monitor=monitor, mode=mode, patience=schedule.patience))
     callbacks.extend(extra_callbacks or [])
-    history = model.fit(train_batches, validation_data=validation_batches, epochs=schedule.epochs,
-                        callbacks=callbacks, verbose=verbose)
+    model.fit(train_batches, validation_data=validation_batches, epochs=schedule.epochs, callbacks=callbacks,
+              verbose=verbose)
     if best_path.is_file():
         model.load_weights(str(best_path))
-    return model, {key: [float(v) for v in values] for key, values in history.history.items()}
+    return model, read_history(work_dir / "history.json")

@@ -1,7 +1,10 @@
-"""Batches of next-word windows cut from the id stream on the fly (a ``keras.utils.PyDataset``).
+"""Batches cut from the id stream on the fly (``keras.utils.PyDataset``), for both objectives.
 
-Only int32 ids are held in memory; each batch is cut with :func:`corpus.windows.window_batch`
-when Keras asks for it, so memory does not grow with the number of windows.
+* :class:`WindowBatches` — overlapping windows, the next word after each (the blog's).
+* :class:`SequenceBatches` — back-to-back sequences, the next word after every position.
+
+Only int32 ids are held in memory; each batch is cut when Keras asks for it, so memory does
+not grow with the number of windows.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ import math
 import keras
 import numpy as np
 
-from corpus.windows import window_batch
+from corpus.windows import sequence_batch, window_batch
 
 
 class WindowBatches(keras.utils.PyDataset):
@@ -55,3 +58,50 @@ class WindowBatches(keras.utils.PyDataset):
     def on_epoch_end(self) -> None:
         if self.shuffle:
             self.starts = self.rng.permutation(self.all_starts)[: self.windows_per_epoch]
+
+
+class SequenceBatches(keras.utils.PyDataset):
+    """Batches ``(inputs (B, T) int32, targets (B, T))`` of back-to-back sequences in ``[begin, end)``.
+
+    Sequences start every ``length`` ids from an offset, so each id of the part is a target
+    once per epoch; with ``shuffle`` the offset is drawn afresh (0 .. length-1) and the order
+    reshuffled each epoch, so the cut points move. ``targets`` are next-word ids, or their rows
+    of ``target_vectors`` (B, T, D) for the regression losses. ``max_sequences`` > 0 takes that
+    many random sequences per epoch.
+    """
+
+    def __init__(self, ids: np.ndarray, begin: int, end: int, length: int, batch_size: int,
+                 target_vectors: np.ndarray | None = None, shuffle: bool = True, max_sequences: int = 0,
+                 seed: int = 0, **kwargs) -> None:
+        super().__init__(**kwargs)
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+        if end - begin < 2 * length + 1:
+            raise ValueError(f"{end - begin} words are too few for {length}-word training sequences")
+        self.ids, self.begin, self.end, self.length = ids, begin, end, length
+        self.batch_size = batch_size
+        self.target_vectors = None if target_vectors is None else target_vectors.astype(np.float32)
+        self.shuffle = shuffle
+        self.rng = np.random.default_rng(seed)
+        self.count = (end - begin - 1) // length - 1  # sequences that fit whatever the offset
+        if max_sequences > 0:
+            self.count = min(self.count, max_sequences)
+        self.starts = np.arange(self.count, dtype=np.int64) * length + begin
+        self.on_epoch_end()
+
+    def __len__(self) -> int:
+        return math.ceil(self.count / self.batch_size)
+
+    def __getitem__(self, index: int):
+        starts = self.starts[index * self.batch_size : (index + 1) * self.batch_size]
+        inputs, targets = sequence_batch(self.ids, starts, self.length)
+        if self.target_vectors is not None:
+            return inputs, self.target_vectors[targets]
+        return inputs, targets
+
+    def on_epoch_end(self) -> None:
+        if self.shuffle:
+            offset = int(self.rng.integers(self.length))
+            every = np.arange((self.end - self.begin - 1 - offset) // self.length, dtype=np.int64)
+            chosen = self.rng.permutation(every)[: self.count]
+            self.starts = self.begin + offset + chosen * self.length

@@ -58,28 +58,56 @@ def train_word2vec(tokens_path: str | os.PathLike, settings: Word2VecSettings, p
     if settings.workers < 1:
         raise ValueError(f"workers must be at least 1, got {settings.workers}")
     with tqdm(total=settings.epochs, desc="word2vec", unit="epoch", disable=not progress) as bar:
-        model = Word2Vec(
-            corpus_file=str(tokens_path),
-            vector_size=settings.vector_size,
-            window=settings.window,
-            negative=settings.negative,
-            hs=int(settings.hierarchical_softmax),
-            sg=0 if settings.cbow else 1,
-            sample=settings.sample,
-            epochs=settings.epochs,
-            min_count=settings.min_count,
-            seed=settings.seed,
-            workers=settings.workers,
-            callbacks=[_EpochProgress(bar)],
-        )
+        try:
+            model = _fitted_word2vec(tokens_path, settings, bar)
+        except RuntimeError as error:  # gensim: "you must first build vocabulary before training the model"
+            if "vocabulary" not in str(error):
+                raise
+            raise ValueError(f"{tokens_path}: no word occurs min_count={settings.min_count} times") from None
     if len(model.wv) == 0:
         raise ValueError(f"{tokens_path}: no word occurs min_count={settings.min_count} times")
     return model.wv
 
 
+def _fitted_word2vec(tokens_path: str | os.PathLike, settings: Word2VecSettings, bar: tqdm) -> Word2Vec:
+    return Word2Vec(corpus_file=str(tokens_path), vector_size=settings.vector_size, window=settings.window,
+                    negative=settings.negative, hs=int(settings.hierarchical_softmax), sg=0 if settings.cbow else 1,
+                    sample=settings.sample, epochs=settings.epochs, min_count=settings.min_count, seed=settings.seed,
+                    workers=settings.workers, callbacks=[_EpochProgress(bar)])
+
+
 def save_c_binary(vectors: KeyedVectors, path: str | os.PathLike) -> None:
     """Write ``vectors`` in word2vec.c's binary format (header "count dims", then word + float32s)."""
     vectors.save_word2vec_format(str(path), binary=True)
+
+
+def is_text_format(path: str | os.PathLike) -> bool:
+    """True when a word2vec file after its header line is text ("word f1 f2 ... fD" lines), False
+    for the C tool's binary format (word, a space, then D raw float32s)."""
+    with open(path, "rb") as handle:
+        header = handle.readline(100).split()
+        line = handle.readline(100_000)
+    dimensions = int(header[1]) if len(header) == 2 and header[1].isdigit() else 0
+    try:
+        fields = line.decode("utf-8").split()
+        [float(value) for value in fields[1:]]
+    except (UnicodeDecodeError, ValueError):
+        return False
+    return len(fields) == dimensions + 1
+
+
+def load_vectors_file(path: str | os.PathLike) -> KeyedVectors:
+    """Read a word2vec file in either standard format, C binary or text (detected)."""
+    path = Path(path)
+    if path.is_file() and is_text_format(path):
+        try:
+            vectors = KeyedVectors.load_word2vec_format(str(path), binary=False)
+        except (ValueError, EOFError, UnicodeDecodeError) as error:
+            raise VectorsFileError(f"{path}: not a readable word2vec text file: {error}") from None
+        if not np.all(np.isfinite(vectors.vectors)):
+            raise VectorsFileError(f"{path}: contains NaN or infinite values")
+        return vectors
+    return load_c_binary(path)
 
 
 def load_c_binary(path: str | os.PathLike) -> KeyedVectors:
@@ -111,9 +139,3 @@ def load_c_binary(path: str | os.PathLike) -> KeyedVectors:
     if not np.all(np.isfinite(vectors.vectors)):
         raise VectorsFileError(f"{path}: contains NaN or infinite values")
     return vectors
-
-
-def close_matches(vectors: KeyedVectors, word: str, limit: int = 5) -> list[str]:
-    """Vocabulary words that share characters with ``word``, most frequent first (for error hints)."""
-    characters = set(word)
-    return [w for w in vectors.index_to_key if characters & set(w)][:limit]

@@ -37,6 +37,11 @@ class BenchRow:
     note: str = ""
 
 
+# (preset, batch size, label): each trained by Keras and by the equivalent PyTorch model.
+TRAINING_ROWS = (("default", 128, "default preset (every position, softmax, Adam)"), ("seed", 128, "MSE, SGD"),
+                 ("seed", 10, "seed preset (MSE, SGD)"))
+
+
 def cpu_model() -> str:
     try:
         for line in Path("/proc/cpuinfo").read_text(encoding="utf-8").splitlines():
@@ -88,22 +93,22 @@ def run_benchmarks(corpus: Path, quick: bool, work_dir: Path, command: str) -> d
                 {"tokens": tokens, "repeats": 1 if not quick else 2, "workers": cores}),
         measure("float32 matmul 2048^3 (numpy)", "GFLOP/s", "matmul", {"size": 2048, "repeats": repeats}),
     ]
-    for preset, batch, label in (("default", 128, "default preset (softmax, Adam)"), ("seed", 128, "MSE, SGD"),
-                                 ("seed", 10, "seed preset (MSE, SGD)")):
+    for preset, batch, label in TRAINING_ROWS:
+        train_steps = steps if batch > 10 else steps * 4
         rows.append(measure(f"train keras {label}, batch {batch}", "windows/s", "train-keras",
                             {"run_dir": str(run_dir), "preset": preset, "batch_size": batch,
-                             "steps": steps if batch > 10 else steps * 4, "repeats": repeats}))
-        if preset == "seed":
-            if torch_available():
-                rows.append(measure(f"train pytorch MSE, SGD, batch {batch}", "windows/s", "train-torch",
-                                    {"run_dir": str(run_dir), "batch_size": batch, "threads": cores,
-                                     "steps": steps if batch > 10 else steps * 4, "repeats": repeats}))
-            else:
-                rows.append(BenchRow(f"train pytorch MSE, SGD, batch {batch}", "windows/s", None, None, None, None,
-                                     "not installed (pip install -e '.[bench]')"))
-    for temperature, label in ((0.0, "greedy"), (0.8, "sampled, T=0.8, top-10")):
+                             "steps": train_steps, "repeats": repeats}))
+        torch_name = f"train pytorch {label}, batch {batch}"
+        if not torch_available():
+            rows.append(BenchRow(torch_name, "windows/s", None, None, None, None,
+                                 "not installed (pip install -e '.[bench]')"))
+            continue
+        rows.append(measure(torch_name, "windows/s", "train-torch-" + preset,
+                            {"run_dir": str(run_dir), "batch_size": batch, "threads": cores,
+                             "steps": train_steps, "repeats": repeats}))
+    for method, label in (("nearest", "nearest word (the blog's)"), ("sample", "default sampling")):
         rows.append(measure(f"generate {label}", "words/s", "generate",
-                            {"run_dir": str(run_dir), "temperature": temperature, "words": 200 if quick else 1000,
+                            {"run_dir": str(run_dir), "method": method, "words": 200 if quick else 1000,
                              "repeats": repeats}))
     import keras
 
@@ -138,13 +143,12 @@ def format_report(report: dict) -> str:
         bound = matmul * 1e9 / report["flops_per_window"]
         lines.append(f"matmul bound: {bound:.0f} windows/s ({report['flops_formula']} = "
                      f"{report['flops_per_window'] / 1e6:.1f} MFLOP per window)")
-    for batch in (128, 10):
-        label = "seed preset (MSE, SGD)" if batch == 10 else "MSE, SGD"
+    for preset, batch, label in TRAINING_ROWS:
         ours = rows.get(f"train keras {label}, batch {batch}", {}).get("median")
-        theirs = rows.get(f"train pytorch MSE, SGD, batch {batch}", {}).get("median")
+        theirs = rows.get(f"train pytorch {label}, batch {batch}", {}).get("median")
         if ours and theirs:
-            lines.append(f"batch {batch}: keras / pytorch = {ours / theirs:.2f}"
-                         + (f"; keras at {ours / bound:.0%} of the matmul bound" if matmul else ""))
+            lines.append(f"{label}, batch {batch}: keras / pytorch = {ours / theirs:.2f}"
+                         + (f"; keras at {ours / bound:.0%} of the LSTM matmul bound" if matmul else ""))
     return "\n".join(lines)
 
 

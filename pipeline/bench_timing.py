@@ -18,6 +18,9 @@ import numpy as np
 
 from corpus.windows import split_windows
 
+# The Keras-facing helpers import the model modules inside, so the workers that only time
+# numpy or text stages never load Keras (their peak memory is measured).
+
 
 def lstm_training_flops_per_window(steps: int, units: int, input_dim: int) -> float:
     """3 x 2 x T x 4H x (D + H): forward and backward FLOPs of one window through the LSTM."""
@@ -45,23 +48,26 @@ def matmul_gflops(size: int = 2048, repeats: int = 5) -> list[float]:
 
 def keras_windows_per_second(ids: np.ndarray, vectors: np.ndarray, settings, batch_size: int, steps: int,
                              repeats: int, length: int = 20) -> list[float]:
-    """Training windows per second of the project's model with ``settings``
-    (:class:`models.next_word.NextWordSettings`), ``model.fit`` on streamed batches."""
+    """Training windows (of ``length`` words) per second of the project's model with ``settings``
+    (:class:`models.settings.NextWordSettings`), ``model.fit`` on the batches its objective uses:
+    with ``every_position`` each window trains ``length`` predictions, else one."""
     import keras
 
     from models.next_word import build_next_word_model, compile_next_word_model
-    from models.window_data import WindowBatches
+    from models.settings import TrainingSchedule
+    from models.training import training_batches
 
     keras.utils.set_random_seed(0)
     model = build_next_word_model(vectors, settings)
     compile_next_word_model(model, settings, total_steps=steps * (repeats + 1))
-    split = split_windows(len(ids), length, 0.0)
-    batches = WindowBatches(ids, split.train_starts, length, batch_size,
-                            None if settings.loss == "softmax" else vectors, windows_per_epoch=batch_size * steps)
+    split = split_windows(len(ids), length, 0.05, 0.05)
+    schedule = TrainingSchedule(batch_size=batch_size, max_train_windows=batch_size * steps)
+    batches, _ = training_batches(ids, split, length, settings, schedule,
+                                  None if settings.loss == "softmax" else vectors)
     return timed_rates(lambda: model.fit(batches, epochs=1, verbose=0), batch_size * steps, repeats)
 
 
-def generation_words_per_second(vectors: np.ndarray, temperature: float, words: int, repeats: int,
+def generation_words_per_second(vectors: np.ndarray, method: str, words: int, repeats: int,
                                 length: int = 20) -> list[float]:
     """Words per second of :func:`models.generation.generate_ids` with an untrained model
     (the cost does not depend on the weights' values)."""
@@ -70,8 +76,9 @@ def generation_words_per_second(vectors: np.ndarray, temperature: float, words: 
     from models.generation import generate_ids
     from models.next_word import build_next_word_model
     from models.predictor import NumpyNextWordPredictor
-    from models.settings import NextWordSettings
+    from models.settings import DecodingSettings, NextWordSettings
 
     keras.utils.set_random_seed(0)
     predictor = NumpyNextWordPredictor.from_model(build_next_word_model(vectors, NextWordSettings()))
-    return timed_rates(lambda: generate_ids(predictor, [0, 1, 2], words, length, temperature), words, repeats)
+    settings = DecodingSettings(method=method)
+    return timed_rates(lambda: generate_ids(predictor, [0, 1, 2], words, length, settings), words, repeats)

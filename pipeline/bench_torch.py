@@ -31,7 +31,7 @@ def torch_windows_per_second(ids: np.ndarray, vectors: np.ndarray, batch_size: i
     parameters = [*lstm.parameters(), *dense.parameters()]
     optimizer = torch.optim.SGD(parameters, lr=0.1)
     table = torch.from_numpy(vectors.astype(np.float32))
-    starts = split_windows(len(ids), length, 0.0).train_starts
+    starts = split_windows(len(ids), length, 0.0, 0.0).train_starts
     rng = np.random.default_rng(0)
 
     def run_epoch() -> None:
@@ -40,6 +40,44 @@ def torch_windows_per_second(ids: np.ndarray, vectors: np.ndarray, batch_size: i
             inputs, targets = torch.from_numpy(inputs.astype(np.int64)), torch.from_numpy(targets.astype(np.int64))
             output, _ = lstm(embedding(inputs))
             loss = torch.nn.functional.mse_loss(dense(output[:, -1]), table[targets])
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+
+    return timed_rates(run_epoch, batch_size * steps, repeats)
+
+
+def torch_default_windows_per_second(ids: np.ndarray, vectors: np.ndarray, batch_size: int, steps: int,
+                                     repeats: int, threads: int, length: int = 20) -> list[float]:
+    """Windows per second of PyTorch training the default preset's model: trainable Embedding ->
+    LSTM(200) with input dropout 0.2 -> Linear(D) -> scale x cosine to trainable output vectors,
+    cross-entropy at every position of 20-word sequences, Adam lr 0.002 (the same objective,
+    head, optimizer, batch and threads as ``lstmlab``'s default)."""
+    import torch
+
+    torch.manual_seed(0)
+    torch.set_num_threads(threads)
+    table = torch.from_numpy(vectors.astype(np.float32))
+    embedding = torch.nn.Embedding.from_pretrained(table.clone(), freeze=False)
+    dropout = torch.nn.Dropout(0.2)
+    lstm = torch.nn.LSTM(vectors.shape[1], 200, batch_first=True)
+    dense = torch.nn.Linear(200, vectors.shape[1])
+    output_vectors = torch.nn.Parameter(table.clone())
+    log_scale = torch.nn.Parameter(torch.tensor(float(np.log(20.0))))
+    parameters = [*embedding.parameters(), *lstm.parameters(), *dense.parameters(), output_vectors, log_scale]
+    optimizer = torch.optim.Adam(parameters, lr=0.002)
+    starts = np.arange(0, len(ids) - length - 1, length)
+    rng = np.random.default_rng(0)
+
+    def run_epoch() -> None:
+        for _ in range(steps):
+            chosen = rng.choice(starts, batch_size)
+            inputs = torch.from_numpy(np.stack([ids[s : s + length] for s in chosen]).astype(np.int64))
+            targets = torch.from_numpy(np.stack([ids[s + 1 : s + length + 1] for s in chosen]).astype(np.int64))
+            hidden, _ = lstm(dropout(embedding(inputs)))
+            predicted = torch.nn.functional.normalize(dense(hidden), dim=-1)
+            logits = log_scale.exp() * predicted @ torch.nn.functional.normalize(output_vectors, dim=-1).T
+            loss = torch.nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1))
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()

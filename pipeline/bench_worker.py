@@ -2,6 +2,9 @@
 
 ``python -m pipeline.bench_worker TASK '{"json": "arguments"}'`` prints one JSON line:
 ``{"rates": [...], "peak_rss_mb": ...}``. Called by :mod:`pipeline.bench`.
+
+Each task imports what it measures inside its own function, so a task's peak memory counts
+only the libraries it uses (the fix-encoding figure must not include Keras).
 """
 
 from __future__ import annotations
@@ -81,11 +84,16 @@ def main() -> None:
         ids, vectors = _run_arrays(arguments.pop("run_dir"))
         settings = load_config(preset=arguments.pop("preset")).train
         rates = keras_windows_per_second(ids, vectors, settings, **arguments)
-    elif task == "train-torch":
+    elif task == "train-torch-seed":
         from pipeline.bench_torch import torch_windows_per_second
 
         ids, vectors = _run_arrays(arguments.pop("run_dir"))
         rates = torch_windows_per_second(ids, vectors, **arguments)
+    elif task == "train-torch-default":
+        from pipeline.bench_torch import torch_default_windows_per_second
+
+        ids, vectors = _run_arrays(arguments.pop("run_dir"))
+        rates = torch_default_windows_per_second(ids, vectors, **arguments)
     elif task == "generate":
         from pipeline.bench_timing import generation_words_per_second
 

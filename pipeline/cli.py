@@ -10,9 +10,11 @@ import sys
 import time
 from pathlib import Path
 
+from corpus.text import close_matches
+from models.settings import DECODING_METHODS
 from pipeline import __version__, demo_cli, run_folder
 from pipeline.config import FixEncodingConfig, SegmentConfig, Word2VecConfig, load_config, to_toml
-from pipeline.errors import USER_ERRORS
+from pipeline.errors import USER_ERRORS, write_crash_log
 from pipeline.quiet import import_tensorflow_quietly, verbose_requested
 from pipeline.runner import run_pipeline
 from pipeline.stages import STAGE_NAMES
@@ -29,9 +31,10 @@ EPILOG = """stages of `lstmlab run`, in order:
   fix-encoding  raw bytes (GBK, GB18030, Big5, UTF-8 +/- BOM, UTF-16) -> text.txt, UTF-8 with \\n
   segment       text.txt -> tokens.txt, jieba words separated by one space
   word2vec      tokens.txt -> word2vec.kv + vectors.bin (C format)
-  windows       tokens + vocabulary -> windows.npz (ids, train/validation split)
-  train         -> model.keras, TensorBoard logs in RUN/logs
-  evaluate      -> evaluation.json, model vs frequency baselines on held-out text
+  windows       tokens + vocabulary -> windows.npz (ids; train / validation / test split)
+  train         -> model.keras + predictor.npz, TensorBoard logs in RUN/logs
+  evaluate      -> evaluation.json: perplexity, top-1, top-10 on the test text beside
+                   unigram, bigram and Kneser-Ney 2-5; generation measures
   generate      -> sample.txt, text generated word by word
 """
 
@@ -126,7 +129,7 @@ def _add_text_commands(commands) -> None:
                               "Defaults are the blog's: CBOW, 200 dims, window 8, negative 25, sample 1e-4, 15 epochs.")
     w2v.add_argument("input", type=Path, help="segmented text, words separated by spaces")
     w2v.add_argument("-o", "--output", type=Path, required=True, metavar="DIR")
-    w2v.add_argument("--vectors", default="", metavar="FILE", help="read this C-format vectors.bin instead of training")
+    w2v.add_argument("--vectors", default="", metavar="FILE", help="read this word2vec file (C binary or text format) instead of training")
     _add_config_options(w2v)
     w2v.set_defaults(handler=command_word2vec)
 
@@ -134,21 +137,36 @@ def _add_text_commands(commands) -> None:
 
 def _add_run_commands(commands) -> None:
     """The stages that work on a run folder: ``windows``, ``train``, ``evaluate``, ``generate``."""
-    _add_run_folder_command(commands, "windows", "Build the id stream and train/validation split of a run.")
+    _add_run_folder_command(commands, "windows", "Build the id stream and the train / validation / test split of a run.")
     _add_run_folder_command(commands, "train", "Train the next-word LSTM of a run (TensorBoard logs in RUN/logs).")
-    _add_run_folder_command(commands, "evaluate", "Score the model on held-out text beside frequency baselines.")
+    _add_run_folder_command(commands, "evaluate", "Score the model on the test text beside n-gram models, and measure generation.")
 
-    generate = commands.add_parser("generate", help="generate text word by word from seed words",
-                                   description="Segment the seed with the run's jieba settings, then predict and "
-                                   "decode one word at a time.")
+    generate = commands.add_parser(
+        "generate", help="generate text word by word from seed words",
+        description="Segment the seed with the run's jieba settings, then predict and pick one word at a time "
+        "(numpy only, no TensorFlow). Without --seed on a terminal it asks for seeds one after another "
+        "(Ctrl-D ends); --seed - reads seeds from standard input, one a line, and prints one sample a line. "
+        "Decoding flags default to the run's [generate] settings.")
     generate.add_argument("run_dir", type=Path, metavar="RUN")
-    generate.add_argument("--seed", default="", help="seed text (default: the first words of the held-out text)")
-    generate.add_argument("--length", type=int, default=60, help="words to generate (default 60)")
-    generate.add_argument("--temperature", type=float, default=0.0,
-                          help="0 (default): greedy nearest word, the blog's; >0: sample among --top-k nearest")
-    generate.add_argument("--top-k", type=int, default=10, help="candidates when sampling (default 10)")
-    generate.add_argument("--seed-rng", type=int, default=0, help="random seed for sampling")
-    generate.set_defaults(handler=command_generate, uses_keras=True)
+    generate.add_argument("--seed", default=None, help="seed text; '-': one seed per line of standard input "
+                          "(default: ask on a terminal, else the validation part's first window)")
+    generate.add_argument("--length", type=int, help="words to generate (default 60)")
+    generate.add_argument("--method", choices=DECODING_METHODS,
+                          help="sample (default): from the model's distribution; greedy: its most likely word; "
+                          "beam: beam search; nearest: the blog's nearest word by cosine, nothing else; "
+                          "cosine-sample: the earlier exp(cosine/T) sampling among --top-k nearest")
+    generate.add_argument("--temperature", type=float, help="divide the logits by this (default 0.8)")
+    generate.add_argument("--top-k", type=int, help="sample among the k most likely words only (default 0: all)")
+    generate.add_argument("--top-p", type=float, help="nucleus: the smallest set of likeliest words holding this "
+                          "much probability (default 0.9)")
+    generate.add_argument("--repetition-penalty", type=float,
+                          help="divide the probability of recently used words by this (default 1.2)")
+    generate.add_argument("--repetition-window", type=int, help="how many recent words the penalty covers (default 20)")
+    generate.add_argument("--no-repeat-ngram", type=int, help="never repeat an n-gram of this size (default 4; 0 off)")
+    generate.add_argument("--beam-width", type=int, help="beams kept by --method beam (default 4)")
+    generate.add_argument("--length-penalty", type=float, help="beam: rank by log p / length ** this (default 1)")
+    generate.add_argument("--seed-rng", dest="rng_seed", type=int, help="random seed for sampling (default 0)")
+    generate.set_defaults(handler=command_generate)
 
 
 
@@ -242,23 +260,58 @@ def command_word2vec(args) -> int:
     return 0
 
 
-def command_generate(args) -> int:
-    from pipeline.stages.generate import generate_text
+DECODING_FLAGS = ("method", "temperature", "top_k", "top_p", "repetition_penalty", "repetition_window",
+                  "no_repeat_ngram", "beam_width", "length_penalty", "rng_seed")
 
-    result = generate_text(args.run_dir, args.seed, args.length, args.temperature, args.top_k, args.seed_rng)
-    if result.unknown_words:
-        print(f"not in the vocabulary, skipped: {' '.join(result.unknown_words)}", file=sys.stderr)
-    print(result.seed + result.text)
-    logger.info("%.0f words per second", result.words_per_second)
+
+def _print_sample(generator, seed: str, length: int) -> None:
+    sample = generator.generate(seed, length)
+    if sample.unknown_words:
+        print(f"not in the vocabulary, skipped: {' '.join(sample.unknown_words)}", file=sys.stderr)
+    print(sample, flush=True)
+
+
+def _seeds_from_terminal():
+    """Seeds typed one after another at a prompt, until Ctrl-D."""
+    print("type a seed and press Enter (Ctrl-D to end)", file=sys.stderr)
+    while True:
+        try:
+            yield input("seed> ")
+        except EOFError:
+            print(file=sys.stderr)
+            return
+
+
+def command_generate(args) -> int:
+    import dataclasses
+
+    from pipeline.stages.generate import SeedError, load_generator
+
+    generator = load_generator(args.run_dir)
+    length = args.length or run_folder.run_folder_config(args.run_dir).generate.length
+    chosen = {name: getattr(args, name) for name in DECODING_FLAGS if getattr(args, name) is not None}
+    generator.settings = dataclasses.replace(generator.settings, **chosen)
+    if args.seed == "-" or (args.seed is None and sys.stdin.isatty()):
+        seeds = sys.stdin if args.seed == "-" else _seeds_from_terminal()
+        for line in seeds:
+            if line.strip():
+                try:
+                    _print_sample(generator, line.strip(), length)
+                except SeedError as error:
+                    print(f"lstmlab: {error}", file=sys.stderr)
+                    if args.seed == "-":
+                        print(flush=True)  # keep one output line per input line
+        return 0
+    _print_sample(generator, args.seed or "", length)
     return 0
 
 
 def command_similar(args) -> int:
-    from models.word2vec import close_matches
-
+    if args.k < 1:
+        raise ValueError(f"-k must be at least 1, got {args.k}")
     vectors = run_folder.load_vectors(args.run_dir)
     if args.word not in vectors.key_to_index:
-        hints = close_matches(vectors, args.word)
+        hints = close_matches(vectors.index_to_key, args.word)
         hint = f"; words sharing characters: {' '.join(hints)}" if hints else ""
         print(f"lstmlab: '{args.word}' is not in the vocabulary of {args.run_dir}{hint}", file=sys.stderr)
         return 1
@@ -311,21 +364,29 @@ def configure_logging(quiet: bool, verbose: bool) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``lstmlab`` console script; returns the exit status."""
-    args = build_parser().parse_args(argv)
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as exit:  # argparse has printed the usage error (2) or the help (0)
+        return int(exit.code or 0)
     verbose = args.verbose or verbose_requested()
     configure_logging(args.quiet, verbose)
     try:
         if getattr(args, "uses_keras", False) and not verbose:
             import_tensorflow_quietly()
         return args.handler(args)
-    except USER_ERRORS as error:
-        if os.environ.get("LSTMLAB_DEBUG"):
-            raise
-        print(f"lstmlab: error: {error}", file=sys.stderr)
-        return 2
     except KeyboardInterrupt:
         print("lstmlab: interrupted; finished stages are kept, unfinished outputs were not written", file=sys.stderr)
         return 130
+    except Exception as error:  # the one place that turns every failure into a message and an exit status
+        if verbose or os.environ.get("LSTMLAB_DEBUG"):
+            raise
+        if isinstance(error, USER_ERRORS):
+            print(f"lstmlab: error: {error}", file=sys.stderr)
+            return 2
+        log = write_crash_log(error)
+        print(f"lstmlab: unexpected error: {type(error).__name__}: {error} (traceback in {log}; "
+              f"--verbose shows it)", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -20,9 +20,10 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 import os
-from typing import Any, Iterable
+from typing import Any, ClassVar, Iterable
 
-from models.settings import TRAIN_PRESETS, NextWordSettings, TrainingSchedule, Word2VecSettings
+from models.settings import (AT_LEAST_ONE, BELOW_ONE, NOT_NEGATIVE, TRAIN_PRESETS, Bound, check_settings,)
+from models.settings import DecodingSettings, NextWordSettings, TrainingSchedule, Word2VecSettings
 
 
 def default_workers(requested: int) -> int:
@@ -47,27 +48,35 @@ class FixEncodingConfig:
     unify_quotes: bool = False
     strip_indentation: bool = False
 
+    CHOICES: ClassVar[dict[str, tuple[str, ...]]] = {"errors": ("strict", "replace")}
+
 
 @dataclass
 class SegmentConfig:
     hmm: bool = True
-    user_dictionary: str = ""
+    user_dictionary: str = _not_hashed("")  # its content is hashed as a stage input, not its path
     keep_punctuation: bool = True
     workers: int = _not_hashed(0)  # 0 = one per core
+
+    RANGES: ClassVar[dict[str, Bound]] = {"workers": NOT_NEGATIVE}
 
 
 @dataclass
 class Word2VecConfig(Word2VecSettings):
-    """gensim settings (defaults: the blog's) plus an optional existing C-format file to use instead."""
+    """gensim settings (defaults: the blog's) plus an optional existing vectors file to use instead."""
 
-    vectors: str = ""  # an existing C-format vectors.bin to use instead of training
+    vectors: str = _not_hashed("")  # an existing word2vec file (C binary or text) to use instead of training
     workers: int = _not_hashed(0)  # 0 = one per core
 
 
 @dataclass
 class WindowsConfig:
     length: int = 20
-    validation_fraction: float = 0.05
+    validation_fraction: float = 0.05  # the part before the test part: checkpoints and settings are chosen on it
+    test_fraction: float = 0.05  # the last part of the text: the reported figures, touched by no choice
+
+    RANGES: ClassVar[dict[str, Bound]] = {"length": AT_LEAST_ONE, "validation_fraction": BELOW_ONE,
+                                          "test_fraction": BELOW_ONE}
 
 
 @dataclass
@@ -81,16 +90,20 @@ class TrainConfig(NextWordSettings, TrainingSchedule):
 
 @dataclass
 class EvaluateConfig:
-    max_windows: int = 0  # 0 = every validation window
+    max_windows: int = 0  # 0 = every test window (and every validation window for the n-gram order)
+
+    RANGES: ClassVar[dict[str, Bound]] = {"max_windows": NOT_NEGATIVE}
 
 
 @dataclass
-class GenerateConfig:
-    seed_text: str = ""  # "" = the first words of the held-out text
+class GenerateConfig(DecodingSettings):
+    """The ``[generate]`` section: the seed and length, and the decoding settings
+    (:class:`models.settings.DecodingSettings`)."""
+
+    seed_text: str = ""  # "" = the first window of the validation part
     length: int = 60
-    temperature: float = 0.0
-    top_k: int = 10
-    rng_seed: int = 0
+
+    RANGES: ClassVar[dict[str, Bound]] = {"length": AT_LEAST_ONE}
 
 
 @dataclass
@@ -188,7 +201,20 @@ def load_config(
     for text in overrides:
         section, key, value = parse_override(text)
         apply_values(config, section, {key: value})
+    check_config(config)
     return config
+
+
+def check_config(config: PipelineConfig) -> None:
+    """Check every setting of every section against its range and choices (before anything is
+    written); raises :class:`models.settings.SettingsError` naming ``section.key``."""
+    for section_field in dataclasses.fields(config):
+        check_settings(getattr(config, section_field.name), section_field.name.replace("_", "-"))
+    user_dictionary = config.segment.user_dictionary
+    if user_dictionary:
+        config.segment.user_dictionary = str(Path(user_dictionary).expanduser().resolve())
+    if config.word2vec.vectors:
+        config.word2vec.vectors = str(Path(config.word2vec.vectors).expanduser().resolve())
 
 
 def hashed_settings(section: Any) -> dict[str, Any]:

@@ -1,9 +1,26 @@
-"""The exceptions that mean "bad input or state", reported by the CLI as one line and exit status 2.
+"""What the CLI does with an exception: bad input or a damaged file is one line on stderr and
+exit 2; anything unexpected is a short message naming a log file that holds the traceback,
+and exit 1. ``--verbose`` (or ``LSTMLAB_DEBUG=1``) shows the traceback instead."""
 
-Set ``LSTMLAB_DEBUG=1`` to get the traceback instead.
-"""
+from __future__ import annotations
+
+import pickle
+import tempfile
+import time
+import traceback
+import zipfile
+from pathlib import Path
 
 from pipeline.files import RunFolderLocked
 
-USER_ERRORS: tuple[type[BaseException], ...] = (ValueError, FileNotFoundError, IsADirectoryError,
-                                                PermissionError, RunFolderLocked)
+# Bad input or state: our own errors are ValueErrors; the others are what reading a bad or
+# damaged file raises in the standard library and the libraries we read files with.
+USER_ERRORS: tuple[type[BaseException], ...] = (ValueError, OSError, RunFolderLocked, zipfile.BadZipFile,
+                                                pickle.UnpicklingError, EOFError)
+
+
+def write_crash_log(error: BaseException) -> Path:
+    """Write the traceback of an unexpected ``error`` to a file in the temporary folder; return its path."""
+    path = Path(tempfile.gettempdir()) / f"lstmlab-error-{time.strftime('%Y%m%d-%H%M%S')}.log"
+    path.write_text("".join(traceback.format_exception(error)), encoding="utf-8")
+    return path

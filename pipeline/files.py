@@ -37,6 +37,13 @@ def sha256_of_path(path: str | os.PathLike) -> str:
     return digest.hexdigest()
 
 
+def current_umask() -> int:
+    """The process's file-creation mask (read by setting it and putting it back)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 @contextlib.contextmanager
 def atomic_output(final_path: str | os.PathLike, suffix: str = "") -> Iterator[Path]:
     """Yield a temporary path beside ``final_path``; rename it into place only on success.
@@ -46,12 +53,15 @@ def atomic_output(final_path: str | os.PathLike, suffix: str = "") -> Iterator[P
     extension that a writer may insist on (gensim and Keras look at it).
     """
     final_path = Path(final_path)
+    if final_path.is_dir():
+        raise IsADirectoryError(f"{final_path} is a folder; give the path of the file to write")
     final_path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(
         prefix=f".{final_path.name}.", suffix=f".partial{suffix}", dir=final_path.parent
     )
     os.close(handle)
     temporary_path = Path(temporary)
+    os.chmod(temporary_path, 0o666 & ~current_umask())  # mkstemp makes 0600; outputs follow the umask
     try:
         yield temporary_path
         os.replace(temporary_path, final_path)

@@ -21,7 +21,7 @@ from typing import Any
 from pipeline import __version__
 from pipeline.files import sha256_of_path, write_text_atomic
 from pipeline.imports import project_imports, source_file
-from pipeline.run_folder import MANIFESTS
+from pipeline.run_folder import manifest_path
 
 
 def code_hash(module: str) -> tuple[str, list[str]]:
@@ -45,19 +45,6 @@ def stage_key(inputs: dict[str, str], settings: dict[str, Any], code: str, upstr
         sort_keys=True, ensure_ascii=False,
     )
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
-
-
-def manifest_path(run_dir: Path, stage: str) -> Path:
-    return run_dir / MANIFESTS / f"{stage}.json"
-
-
-def read_manifest(run_dir: Path, stage: str) -> dict[str, Any] | None:
-    """The stage's manifest, or None when there is none or it cannot be read."""
-    path = manifest_path(run_dir, stage)
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
 
 
 def outputs_intact(run_dir: Path, manifest: dict[str, Any]) -> bool:

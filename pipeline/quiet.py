@@ -1,9 +1,10 @@
 """Quiet start-up: no CUDA, absl or TensorFlow C++ noise on a machine without a GPU.
 
-TensorFlow 2.21 writes lines such as ``cudart_stub.cc: Could not find cuda drivers`` and
-the oneDNN notice straight to file descriptor 2 while it is imported, through absl's C++
+TensorFlow 2.21 writes lines such as ``cudart_stub.cc: Could not find cuda drivers``, the
+oneDNN notice and ``failed call to cuInit`` straight to file descriptor 2 while it is
+imported and first looks for devices, through absl's C++
 logging, which ``TF_CPP_MIN_LOG_LEVEL`` no longer reaches. :func:`import_tensorflow_quietly`
-imports it with descriptor 2 pointed at ``/dev/null`` for just that moment; Python
+imports it and lists the devices with descriptor 2 pointed at ``/dev/null`` for just that moment; Python
 exceptions still propagate, and GPUs are not hidden (only the text is). ``--verbose`` or
 ``LSTMLAB_LOG=debug`` skips it, so every library message comes back.
 """
@@ -46,4 +47,6 @@ def import_tensorflow_quietly() -> None:
     if backend != "tensorflow" or "tensorflow" in sys.modules or importlib.util.find_spec("tensorflow") is None:
         return
     with native_stderr_muted():
-        import tensorflow  # noqa: F401  (heavy; imported here only to keep its start-up quiet)
+        import tensorflow  # heavy; imported here only to keep its start-up quiet
+
+        tensorflow.config.list_physical_devices()  # device discovery logs "failed call to cuInit"

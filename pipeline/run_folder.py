@@ -9,6 +9,7 @@ A run folder (default ``runs/<corpus stem>/``) holds::
     word2vec.kv        word2vec: gensim KeyedVectors (plus vectors.bin, the C binary format)
     windows.npz        windows: int32 ids of the whole text and the split boundaries
     model.keras        train: the chosen epoch's model; logs/ TensorBoard; train_work/ resume state
+    predictor.npz      train: the same model's weights and vocabulary for numpy (no TensorFlow to load)
     evaluation.json    evaluate: the held-out table
     sample.txt         generate: generated text
     manifests/<stage>.json, .lock
@@ -25,8 +26,9 @@ from pathlib import Path
 
 import numpy as np
 
-from corpus.windows import WindowSplit, split_at_boundary
+from corpus.windows import WindowSplit, split_at_boundaries
 from pipeline.config import PipelineConfig, load_config
+from pipeline.files import sha256_of_path
 
 RUN_RECORD = "run.json"
 CONFIG = "config.toml"
@@ -36,6 +38,7 @@ WORD2VEC = "word2vec.kv"
 C_VECTORS = "vectors.bin"
 WINDOWS = "windows.npz"
 MODEL = "model.keras"
+PREDICTOR = "predictor.npz"
 LOGS = "logs"
 TRAIN_WORK = "train_work"
 EVALUATION = "evaluation.json"
@@ -63,11 +66,18 @@ class RunContext:
 
 @dataclass
 class Windows:
-    """The contents of ``windows.npz``: ``ids`` (N,) int32, the split, the window length."""
+    """The contents of ``windows.npz``: ``ids`` (N,) int32, the split, the window length.
+
+    :meth:`seed_ids` is the first window of the validation part: the default seed for samples.
+    """
 
     ids: np.ndarray
     split: WindowSplit
     length: int
+
+    def seed_ids(self) -> list[int]:
+        start = self.split.validation_boundary
+        return [int(i) for i in self.ids[start : start + self.length]]
 
 
 def default_run_dir(corpus: Path) -> Path:
@@ -75,23 +85,66 @@ def default_run_dir(corpus: Path) -> Path:
     return Path("runs") / corpus.stem
 
 
-def _require(path: Path, stage_hint: str) -> Path:
-    if not path.exists():
-        raise RunFolderError(f"{path} does not exist; {stage_hint}")
+def require_run_dir(run_dir: Path) -> Path:
+    """``run_dir`` if it is a run folder; else :class:`RunFolderError` saying what it is instead."""
+    if run_dir.is_file():
+        raise RunFolderError(f"{run_dir} is a file, not a run folder (made by: lstmlab run CORPUS --run-dir FOLDER)")
+    if not run_dir.is_dir():
+        raise RunFolderError(f"no run folder at {run_dir}; make one with: lstmlab run CORPUS --run-dir {run_dir}")
+    return run_dir
+
+
+def manifest_path(run_dir: Path, stage: str) -> Path:
+    return run_dir / MANIFESTS / f"{stage}.json"
+
+
+def read_manifest(run_dir: Path, stage: str) -> dict | None:
+    """The stage's manifest, or None when there is none or it cannot be read."""
+    try:
+        return json.loads(manifest_path(run_dir, stage).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def _verified(path: Path) -> Path:
+    """``path``, after checking it against the hash recorded by the stage that wrote it (if a
+    manifest lists it): a damaged file is named, with how to rebuild it."""
+    manifests = path.parent / MANIFESTS
+    for manifest_file in sorted(manifests.glob("*.json")) if manifests.is_dir() else []:
+        manifest = read_manifest(path.parent, manifest_file.stem) or {}
+        recorded = manifest.get("outputs", {}).get(path.name)
+        if recorded is not None and sha256_of_path(path) != recorded:
+            raise RunFolderError(f"{path} is damaged: it is not the file the {manifest_file.stem} stage wrote; "
+                                 f"rebuild it with: lstmlab {_rebuild_command(manifest_file.stem)} {path.parent}")
     return path
 
 
-def write_windows(path: Path, ids: np.ndarray, boundary: int, length: int) -> None:
+def _rebuild_command(stage: str) -> str:
+    return f"{stage} --force" if stage in ("windows", "train", "evaluate") else "run CORPUS --force --run-dir"
+
+
+def _require(path: Path, stage_hint: str) -> Path:
+    require_run_dir(path.parent)
+    if not path.exists():
+        raise RunFolderError(f"{path} does not exist; {stage_hint}")
+    return _verified(path)
+
+
+def write_windows(path: Path, ids: np.ndarray, split: WindowSplit, length: int) -> None:
     """Write ``windows.npz`` at ``path`` (a temporary name the caller renames into place)."""
-    np.savez(path, ids=ids, boundary=boundary, length=length)
+    np.savez(path, ids=ids, validation_boundary=split.validation_boundary, test_boundary=split.test_boundary,
+             length=length)
 
 
 def load_windows(run_dir: Path) -> Windows:
     """Read ``RUN/windows.npz``."""
     path = _require(run_dir / WINDOWS, f"build it first: lstmlab windows {run_dir}")
     with np.load(path) as data:
-        ids, boundary, length = data["ids"], int(data["boundary"]), int(data["length"])
-    return Windows(ids, split_at_boundary(len(ids), length, boundary), length)
+        if "test_boundary" not in data:
+            raise RunFolderError(f"{path} comes from an older lstmlab; rebuild it: lstmlab windows {run_dir} --force")
+        ids, length = data["ids"], int(data["length"])
+        validation_boundary, test_boundary = int(data["validation_boundary"]), int(data["test_boundary"])
+    return Windows(ids, split_at_boundaries(len(ids), length, validation_boundary, test_boundary), length)
 
 
 def load_vectors(run_dir: Path):
@@ -107,8 +160,14 @@ def model_path(run_dir: Path) -> Path:
     return _require(run_dir / MODEL, f"train first: lstmlab train {run_dir}")
 
 
+def predictor_path(run_dir: Path) -> Path:
+    """``RUN/predictor.npz``, which must exist (read it with ``NumpyNextWordPredictor.load``)."""
+    return _require(run_dir / PREDICTOR, f"train first: lstmlab train {run_dir}")
+
+
 def recorded_corpus(run_dir: Path) -> Path:
     """The corpus path a run folder was made from; raises :class:`RunFolderError` if unknown."""
+    require_run_dir(run_dir)
     try:
         return Path(json.loads((run_dir / RUN_RECORD).read_text(encoding="utf-8"))["corpus"])
     except (OSError, ValueError, KeyError):

@@ -9,6 +9,7 @@ folder need only its path.
 from __future__ import annotations
 
 import logging
+import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,8 +18,8 @@ from typing import Callable
 from pipeline import run_folder
 from pipeline.config import PipelineConfig, hashed_settings, to_toml
 from pipeline.files import run_folder_lock, sha256_of_path, write_text_atomic
-from pipeline.manifest import code_hash, outputs_intact, read_manifest, stage_key, write_manifest
-from pipeline.run_folder import RunContext, RunFolderError
+from pipeline.manifest import code_hash, outputs_intact, stage_key, write_manifest
+from pipeline.run_folder import RunContext, RunFolderError, read_manifest
 from pipeline.stages import STAGE_NAMES, STAGES, Stage
 
 logger = logging.getLogger(__name__)
@@ -34,15 +35,48 @@ class StageOutcome:
     details: dict
 
 
-def _stage_key(stage: Stage, context: RunContext, upstream: list[str]) -> tuple[str, dict, dict, str, list[str]]:
+def _input_hashes(stage: Stage, context: RunContext) -> dict[str, str]:
+    """Content hashes of the stage's inputs: run-folder files by name, outside files (the corpus,
+    a user dictionary) by position only, so the same bytes at another path are the same input.
+
+    An outside file that has gone (a moved corpus) keeps the hash the stage's manifest recorded
+    while the stage's outputs are intact, so later commands work from the run folder's copy.
+    """
     inputs = {}
-    for path in stage.inputs(context):
-        if not path.exists():
+    recorded = (read_manifest(context.run_dir, stage.name) or {})
+    for index, path in enumerate(stage.inputs(context)):
+        name = path.name if path.is_relative_to(context.run_dir) else f"outside-{index}"
+        if path.is_file() or path.is_dir():
+            inputs[name] = sha256_of_path(path)
+        elif name in recorded.get("inputs", {}) and outputs_intact(context.run_dir, recorded):
+            logger.warning("%s is gone; %s keeps its outputs made from it", path, stage.name)
+            inputs[name] = recorded["inputs"][name]
+        else:
             raise RunFolderError(f"{stage.name} needs {path}, which does not exist")
-        inputs[str(path) if not path.is_relative_to(context.run_dir) else path.name] = sha256_of_path(path)
+    return inputs
+
+
+def _stage_key(stage: Stage, context: RunContext, upstream: list[str]) -> tuple[str, dict, dict, str, list[str]]:
+    inputs = _input_hashes(stage, context)
     settings = hashed_settings(getattr(context.config, stage.section))
     code, modules = code_hash(stage.code_module)
     return stage_key(inputs, settings, code, upstream), inputs, settings, code, modules
+
+
+def _run_or_skip(stage: Stage, context: RunContext, upstream: list[str], force: bool) -> tuple[StageOutcome, str]:
+    """Run ``stage`` unless its manifest matches its key and its outputs are intact."""
+    key, inputs, settings, code, modules = _stage_key(stage, context, upstream)
+    manifest = read_manifest(context.run_dir, stage.name)
+    if not force and manifest and manifest.get("key") == key and outputs_intact(context.run_dir, manifest):
+        return StageOutcome(stage.name, "skipped", manifest.get("seconds", 0.0), manifest.get("details", {})), key
+    started = time.perf_counter()
+    details = stage.run(context)
+    seconds = round(time.perf_counter() - started, 3)
+    outputs = {name: sha256_of_path(context.path(name)) for name in stage.outputs}
+    write_manifest(context.run_dir, stage.name, {"stage": stage.name, "key": key, "inputs": inputs,
+                                                 "settings": settings, "code": code, "code_modules": modules,
+                                                 "outputs": outputs, "seconds": seconds, "details": details})
+    return StageOutcome(stage.name, "ran", seconds, details), key
 
 
 def run_pipeline(corpus: str | Path, run_dir: str | Path, config: PipelineConfig, until: str | None = None,
@@ -52,39 +86,35 @@ def run_pipeline(corpus: str | Path, run_dir: str | Path, config: PipelineConfig
 
     ``force`` re-runs every stage; ``force_stage`` re-runs that stage (and so every later one).
     ``report`` is called after each stage. Holds the run folder's lock throughout
-    (:class:`pipeline.files.RunFolderLocked` if another run has it).
+    (:class:`pipeline.files.RunFolderLocked` if another run has it). A run folder this call
+    created is removed again if its first stage fails.
     """
     corpus, run_dir = Path(corpus).resolve(), Path(run_dir)
     if until is not None and until not in STAGE_NAMES:
         raise ValueError(f"unknown stage {until!r}; stages: {', '.join(STAGE_NAMES)}")
-    if not corpus.is_file():
+    if corpus.is_dir():
+        raise RunFolderError(f"{corpus} is a folder; give the corpus file itself")
+    if not corpus.is_file() and not (run_dir / run_folder.TEXT).is_file():
         raise RunFolderError(f"corpus file {corpus} does not exist")
+    new_folder = not run_dir.exists()
     outcomes: list[StageOutcome] = []
-    with run_folder_lock(run_dir / run_folder.LOCK):
-        write_text_atomic(run_dir / run_folder.RUN_RECORD, run_folder.record_corpus_text(corpus))
-        write_text_atomic(run_dir / run_folder.CONFIG, to_toml(config))
-        context = RunContext(run_dir, corpus, config, progress)
-        upstream: list[str] = []
-        for stage in STAGES:
-            key, inputs, settings, code, modules = _stage_key(stage, context, upstream)
-            manifest = read_manifest(run_dir, stage.name)
-            if stage.name == force_stage:
-                force = True
-            if not force and manifest and manifest.get("key") == key and outputs_intact(run_dir, manifest):
-                outcome = StageOutcome(stage.name, "skipped", manifest.get("seconds", 0.0), manifest.get("details", {}))
-            else:
-                started = time.perf_counter()
-                details = stage.run(context)
-                seconds = round(time.perf_counter() - started, 3)
-                outputs = {name: sha256_of_path(run_dir / name) for name in stage.outputs}
-                write_manifest(run_dir, stage.name, {"stage": stage.name, "key": key, "inputs": inputs,
-                                                     "settings": settings, "code": code, "code_modules": modules,
-                                                     "outputs": outputs, "seconds": seconds, "details": details})
-                outcome = StageOutcome(stage.name, "ran", seconds, details)
-            outcomes.append(outcome)
-            upstream.append(key)
-            if report:
-                report(outcome)
-            if stage.name == until:
-                break
+    try:
+        with run_folder_lock(run_dir / run_folder.LOCK):
+            write_text_atomic(run_dir / run_folder.RUN_RECORD, run_folder.record_corpus_text(corpus))
+            write_text_atomic(run_dir / run_folder.CONFIG, to_toml(config))
+            context = RunContext(run_dir, corpus, config, progress)
+            upstream: list[str] = []
+            for stage in STAGES:
+                force = force or stage.name == force_stage
+                outcome, key = _run_or_skip(stage, context, upstream, force)
+                outcomes.append(outcome)
+                upstream.append(key)
+                if report:
+                    report(outcome)
+                if stage.name == until:
+                    break
+    except BaseException:
+        if new_folder and not outcomes:
+            shutil.rmtree(run_dir, ignore_errors=True)
+        raise
     return outcomes

@@ -32,8 +32,8 @@ def hongloumeng_text() -> str:
 
 @pytest.fixture(scope="session")
 def small_gbk_corpus(tmp_path_factory, rulinwaishi_text) -> Path:
-    """The first 2,500 lines of 儒林外史 in GBK with CRLF line endings (about 140 KB)."""
-    lines = rulinwaishi_text.split("\n")[:2500]
+    """The first 60,000 characters of 儒林外史 (whole lines) in GBK with CRLF line endings (about 120 KB)."""
+    lines = rulinwaishi_text[: rulinwaishi_text.index("\n", 60_000)].split("\n")
     path = tmp_path_factory.mktemp("corpus") / "rulin-small.txt"
     path.write_bytes("\r\n".join(lines).encode("gbk"))
     return path

@@ -22,7 +22,8 @@ def test_quick_bench_measures_every_row(tmp_path, capsys):
     report = json.loads(out.read_text(encoding="utf-8"))
     rows = {row["name"]: row for row in report["rows"]}
     for name in ("fix-encoding", "segment, 1 worker", "word2vec (blog settings, 15 epochs)",
-                 "train keras default preset (softmax, Adam), batch 128", "generate greedy"):
+                 "train keras default preset (every position, softmax, Adam), batch 128",
+                 "generate nearest word (the blog's)", "generate default sampling"):
         row = rows[name]
         assert row["median"] > 0 and row["low"] <= row["median"] <= row["high"], name
         assert 10 < row["peak_rss_mb"] < 4000, name

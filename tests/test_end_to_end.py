@@ -1,4 +1,4 @@
-"""The whole pipeline through the CLI on a 2,500-line cut of 儒林外史 in GBK, tiny settings."""
+"""The whole pipeline through the CLI on a 60,000-character cut of 儒林外史 in GBK, tiny settings."""
 
 from __future__ import annotations
 
@@ -22,12 +22,18 @@ def finished_run(tmp_path_factory, small_gbk_corpus):
 @pytest.mark.slow
 def test_run_writes_every_stage_output(finished_run, capsys):
     for name in ("text.txt", "tokens.txt", "word2vec.kv", "vectors.bin", "windows.npz", "model.keras",
-                 "evaluation.json", "sample.txt"):
+                 "predictor.npz", "evaluation.json", "sample.txt"):
         assert (finished_run / name).is_file(), name
     evaluation = json.loads((finished_run / "evaluation.json").read_text(encoding="utf-8"))
     names = [row["name"] for row in evaluation["rows"]]
-    assert names[0].startswith("model") and "baseline" in names[1] and "baseline" in names[2]
+    assert names[:3] == ["model (softmax over scaled cosines)", "unigram (add-one)", "bigram (interpolated, 0.9)"]
+    assert names[3:] == [f"Kneser-Ney {order}-gram" for order in (2, 3, 4, 5)]
     assert all(0.0 <= row["top1"] <= row["top10"] <= 1.0 for row in evaluation["rows"])
+    assert all(row["targets"] == evaluation["targets"] > 1000 for row in evaluation["rows"])
+    unigram, bigram, kneser_ney = (evaluation["rows"][i]["perplexity"] for i in (1, 2, 4))
+    assert unigram > bigram > kneser_ney > 20  # each stronger classical model is less perplexed
+    generation = {row["method"]: row for row in evaluation["generation"]["rows"]}
+    assert generation["nearest"]["repeated_4gram_share"] > generation["sample"]["repeated_4gram_share"]
     assert any((finished_run / "logs").rglob("events.out.tfevents*"))
     assert any((finished_run / "logs").rglob("projector_config.pbtxt"))
     assert not (finished_run / "train_work").exists()
@@ -71,4 +77,75 @@ def test_similar_and_unknown_word(finished_run, capsys):
 def test_evaluate_command_prints_the_table(finished_run, capsys):
     assert main(["-q", "evaluate", str(finished_run)]) == 0
     out = capsys.readouterr().out
-    assert "baseline: most frequent after previous word" in out and "top-10" in out
+    assert "Kneser-Ney 5-gram" in out and "perplexity" in out and "rep. 4-grams" in out
+
+
+@pytest.mark.slow
+def test_generate_reads_seeds_from_standard_input(finished_run, capsys, monkeypatch):
+    import io
+
+    monkeypatch.setattr("sys.stdin", io.StringIO("王冕\nqqq\n\n范进\n"))
+    assert main(["-q", "generate", str(finished_run), "--seed", "-", "--length", "4"]) == 0
+    captured = capsys.readouterr()
+    lines = captured.out.split("\n")[:-1]
+    assert len(lines) == 3 and lines[0].startswith("王冕") and lines[1] == "" and lines[2].startswith("范进")
+    assert "none of the seed words" in captured.err
+
+
+@pytest.mark.slow
+def test_generate_does_not_import_tensorflow(finished_run):
+    import subprocess
+    import sys
+
+    code = ("import sys; from pipeline.cli import main; main(['-q', 'generate', sys.argv[1], '--seed', '王冕', "
+            "'--length', '5']); print('tensorflow' in sys.modules, 'keras' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code, str(finished_run)], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().endswith("False False") and done.stderr == ""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("arguments, message", [
+    (["--length", "-5"], "length must be at least 1"),
+    (["--temperature", "-1"], "generate.temperature = -1.0 is out of range"),
+    (["--top-k", "-3"], "generate.top_k = -3 is out of range"),
+    (["--method", "beam", "--beam-width", "0"], "generate.beam_width = 0 is out of range"),
+])
+def test_generate_rejects_out_of_range_arguments(finished_run, capsys, arguments, message):
+    assert main(["-q", "generate", str(finished_run), "--seed", "王冕", *arguments]) == 2
+    assert message in capsys.readouterr().err
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name, command", [("windows.npz", "generate"), ("predictor.npz", "generate"),
+                                           ("word2vec.kv", "similar")])
+def test_a_damaged_file_is_named_with_how_to_rebuild_it(finished_run, tmp_path, capsys, name, command):
+    import shutil
+
+    copy = tmp_path / "run"
+    shutil.copytree(finished_run, copy)
+    damaged = copy / name
+    damaged.write_bytes(damaged.read_bytes()[: damaged.stat().st_size // 2])
+    arguments = ["--seed", "王冕"] if command == "generate" else ["王冕"]
+    assert main(["-q", command, str(copy), *arguments]) == 2
+    error = capsys.readouterr().err
+    assert f"{damaged} is damaged" in error and "rebuild it with: lstmlab" in error
+
+
+@pytest.mark.slow
+def test_random_generate_and_similar_arguments_exit_0_or_2(finished_run, capsys):
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(length=st.integers(-50, 40), temperature=st.floats(-3, 3), top_k=st.integers(-5, 30),
+           top_p=st.floats(-1, 2), method=st.sampled_from(["sample", "greedy", "beam", "nearest", "cosine-sample"]),
+           k=st.integers(-5, 50), word=st.text(min_size=1, max_size=4))
+    def check(length, temperature, top_k, top_p, method, k, word):
+        status = main(["-q", "generate", str(finished_run), "--seed", "王冕", "--length", str(length), "--method",
+                       method, "--temperature", repr(temperature), "--top-k", str(top_k), "--top-p", repr(top_p)])
+        assert status in (0, 2)
+        assert main(["-q", "similar", str(finished_run), word, "-k", str(k)]) in (0, 1, 2)
+        capsys.readouterr()
+
+    check()

@@ -16,7 +16,7 @@ from models.decoding import NearestWords
 from corpus.text import join_words
 from models.generation import generate_ids
 from models.predictor import NumpyNextWordPredictor
-from models.next_word import build_next_word_model, decoding_vectors, prediction_model
+from models.next_word import build_next_word_model, prediction_model
 from models.settings import NextWordSettings, TrainingSchedule
 from models.training import train_next_word
 
@@ -33,18 +33,25 @@ def word_vectors(seed: int = 1) -> np.ndarray:
     return np.random.default_rng(seed).normal(size=(VOCABULARY, DIMENSIONS)).astype(np.float32)
 
 
-@pytest.mark.parametrize("loss", ["softmax", "mse"])
-def test_numpy_predictor_equals_keras(loss):
+@pytest.mark.parametrize("loss, every_position, layers", [("softmax", True, 1), ("softmax", False, 2),
+                                                          ("mse", False, 1), ("softmax", True, 2)])
+def test_numpy_predictor_equals_keras(loss, every_position, layers):
     keras.utils.set_random_seed(0)
-    model = build_next_word_model(word_vectors(), NextWordSettings(loss=loss, lstm_units=24))
+    settings = NextWordSettings(loss=loss, lstm_units=24, every_position=every_position, lstm_layers=layers,
+                                output_dropout=0.3)
+    model = build_next_word_model(word_vectors(), settings)
     windows = np.random.default_rng(2).integers(0, VOCABULARY, size=(5, 12)).astype(np.int32)
     expected = prediction_model(model).predict(windows, verbose=0)
-    actual = NumpyNextWordPredictor.from_model(model).predict_vectors(windows)
-    np.testing.assert_allclose(actual, expected, atol=1e-5)
+    predictor = NumpyNextWordPredictor.from_model(model)
+    np.testing.assert_allclose(predictor.predict_vectors(windows), expected, atol=1e-5)
     if loss == "softmax":
         logits = model.predict(windows, verbose=0)
-        cosines = NearestWords(decoding_vectors(model)).cosines(expected)
+        logits = logits[:, -1] if every_position else logits
+        cosines = NearestWords(np.asarray(model.get_layer("cosine_logits").word_vectors)).cosines(expected)
         np.testing.assert_allclose(logits, 20.0 * cosines, rtol=1e-4, atol=1e-4)
+        # the model's distribution: a softmax of those logits, computed here independently
+        expected_log_p = logits - np.log(np.exp(logits.astype(np.float64)).sum(axis=1, keepdims=True))
+        np.testing.assert_allclose(predictor.log_probabilities(expected), expected_log_p, atol=1e-4)
 
 
 def test_top_k_matches_brute_force_and_sampling_stays_in_top_k():
@@ -65,7 +72,7 @@ def test_join_words_writes_chinese_without_spaces():
 
 def _train(tmp_path, loss="softmax", epochs=6, callbacks=None):
     ids = cyclic_stream()
-    split = split_windows(len(ids), 8, 0.1)
+    split = split_windows(len(ids), 8, 0.1, 0.05)
     settings = NextWordSettings(loss=loss, lstm_units=32, learning_rate=0.01)
     schedule = TrainingSchedule(batch_size=32, epochs=epochs, metric_windows=200, seed=3)
     return ids, split, train_next_word(ids, split, 8, word_vectors(), settings, schedule, tmp_path,
@@ -74,7 +81,7 @@ def _train(tmp_path, loss="softmax", epochs=6, callbacks=None):
 
 def test_softmax_model_learns_a_deterministic_sequence(tmp_path):
     ids, split, (model, history) = _train(tmp_path)
-    assert history["val_nearest_top1"][-1] > 0.95
+    assert history["heldout_top1"][-1] > 0.95 and history["heldout_perplexity"][-1] < 1.2
     predictor = NumpyNextWordPredictor.from_model(model)
     generated = generate_ids(predictor, list(ids[:8]), PERIOD, window_length=8)
     assert generated == list(ids[8 : 8 + PERIOD])
@@ -114,8 +121,8 @@ def test_killed_training_resumes_from_last_finished_epoch(tmp_path):
     assert (tmp_path / "backup").is_dir()
     start = _RecordStart()
     ids, split, (model, history) = _train(tmp_path, epochs=4, callbacks=[start])
-    steps_per_epoch = int(np.ceil(len(split.train_starts) / 32))
-    assert start.first_epoch == 2 and len(history["loss"]) == 2  # epochs 1 and 2 were restored
+    steps_per_epoch = int(np.ceil(((split.validation_boundary - 1) // 8 - 1) / 32))  # 8-word sequences
+    assert start.first_epoch == 2 and len(history["loss"]) == 4  # epochs 1 and 2 restored, history kept
     assert start.iterations == 2 * steps_per_epoch  # with the optimizer's state
     assert not (tmp_path / "backup").exists()
 
@@ -132,7 +139,7 @@ def test_training_and_generation_run_under_jax(tmp_path):
         assert keras.backend.backend() == "jax"
         ids, split, (model, history) = _train(Path(sys.argv[1]), epochs=6)
         predictor = NumpyNextWordPredictor.from_model(model)
-        print(history["val_nearest_top1"][-1], generate_ids(predictor, list(ids[:8]), PERIOD, 8) == list(ids[8:8 + PERIOD]))
+        print(history["heldout_top1"][-1], generate_ids(predictor, list(ids[:8]), PERIOD, 8) == list(ids[8:8 + PERIOD]))
     """)
     env = {**os.environ, "KERAS_BACKEND": "jax", "JAX_PLATFORMS": "cpu"}
     done = subprocess.run([sys.executable, "-c", script, str(tmp_path)], capture_output=True, text=True, env=env,

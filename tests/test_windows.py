@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from corpus.baselines import bigram_table, top_k_accuracy, unigram_ranking
-from corpus.windows import split_at_boundary, split_windows, token_ids, window_batch
+from corpus.windows import sequence_batch, split_at_boundaries, split_windows, token_ids, window_batch
 
 
 def test_token_ids_skip_unknown_words():
@@ -15,22 +15,29 @@ def test_token_ids_skip_unknown_words():
 
 
 def test_split_never_overlaps():
-    split = split_windows(1000, length=20, validation_fraction=0.1)
-    assert split.boundary == 900
-    last_train_target = split.train_starts[-1] + 20
-    assert last_train_target == 899  # every training target lies before the boundary
-    assert split.validation_starts[0] == 900 and split.validation_starts[-1] + 20 == 999
-    assert len(split.train_starts) == 880 and len(split.validation_starts) == 80
-    again = split_at_boundary(1000, 20, split.boundary)  # how a run folder's stored boundary is read back
-    np.testing.assert_array_equal(again.train_starts, split.train_starts)
-    np.testing.assert_array_equal(again.validation_starts, split.validation_starts)
+    split = split_windows(1000, length=20, validation_fraction=0.1, test_fraction=0.05)
+    assert (split.validation_boundary, split.test_boundary) == (850, 950)
+    assert split.train_starts[-1] + 20 == 849  # every training target lies before the validation part
+    assert split.validation_starts[0] == 850 and split.validation_starts[-1] + 20 == 949
+    assert split.test_starts[0] == 950 and split.test_starts[-1] + 20 == 999  # the last 5%
+    assert (len(split.train_starts), len(split.validation_starts), len(split.test_starts)) == (830, 80, 30)
+    again = split_at_boundaries(1000, 20, split.validation_boundary, split.test_boundary)  # read back from a run
+    for name in ("train_starts", "validation_starts", "test_starts"):
+        np.testing.assert_array_equal(getattr(again, name), getattr(split, name))
 
 
 def test_split_rejects_too_little_text():
     with pytest.raises(ValueError, match="too few"):
-        split_windows(10, length=20, validation_fraction=0.1)
-    with pytest.raises(ValueError, match="too short"):
-        split_windows(100, length=20, validation_fraction=0.1)
+        split_windows(10, length=20, validation_fraction=0.1, test_fraction=0.1)
+    with pytest.raises(ValueError, match="test part .* too short"):
+        split_windows(300, length=20, validation_fraction=0.1, test_fraction=0.05)
+
+
+def test_sequence_batch_targets_are_the_next_words():
+    ids = np.arange(50, dtype=np.int32)
+    inputs, targets = sequence_batch(ids, np.array([0, 10]), length=4)
+    assert inputs.tolist() == [[0, 1, 2, 3], [10, 11, 12, 13]]
+    assert targets.tolist() == [[1, 2, 3, 4], [11, 12, 13, 14]]
 
 
 def test_window_batch_cuts_inputs_and_targets():
@@ -49,3 +56,18 @@ def test_baselines_on_a_known_stream():
     ranked = table[np.array([0, 0, 2])]
     assert top_k_accuracy(ranked, np.array([1, 2, 3]), 1) == pytest.approx(1 / 3)
     assert top_k_accuracy(ranked, np.array([1, 2, 3]), 2) == pytest.approx(2 / 3)
+
+
+def test_sequence_batches_stay_inside_their_part_and_cover_it():
+    from models.window_data import SequenceBatches
+
+    batches = SequenceBatches(np.arange(1000, dtype=np.int32), 100, 600, 20, batch_size=7, shuffle=True, seed=1)
+    offsets = set()
+    for _ in range(4):
+        inputs, targets = (np.concatenate(parts) for parts in zip(*(batches[i] for i in range(len(batches)))))
+        np.testing.assert_array_equal(targets, inputs + 1)  # the stream is 0, 1, 2, ...: next word = id + 1
+        assert inputs.min() >= 100 and targets.max() < 600  # never reads outside [begin, end)
+        assert len(np.unique(targets)) == targets.size >= 500 - 2 * 20  # each id a target at most once
+        offsets.add(int(inputs.min()) % 20)
+        batches.on_epoch_end()
+    assert len(offsets) > 1  # the cut points move between epochs

@@ -7,7 +7,8 @@ import pytest
 from gensim.models import KeyedVectors
 
 from models.settings import Word2VecSettings
-from models.word2vec import (VectorsFileError, close_matches, load_c_binary, save_c_binary,
+from corpus.text import close_matches
+from models.word2vec import (VectorsFileError, load_c_binary, save_c_binary,
                              train_word2vec)
 
 
@@ -61,4 +62,4 @@ def test_truncated_and_corrupt_files_are_clear_errors(tmp_path):
 
 
 def test_close_matches_share_characters(small_vectors):
-    assert all("王" in w for w in close_matches(small_vectors, "王冕X"))
+    assert all("王" in w for w in close_matches(small_vectors.index_to_key, "王冕X"))

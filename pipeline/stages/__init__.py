@@ -7,9 +7,9 @@ fix-encoding   the corpus file             text.txt (UTF-8, ``\\n`` line endings
 segment        text.txt                    tokens.txt (words separated by one space)
 word2vec       tokens.txt                  word2vec.kv (gensim KeyedVectors), vectors.bin (C format)
 windows        tokens.txt, word2vec.kv     windows.npz (int32 ids, split boundary, window length)
-train          windows.npz, word2vec.kv    model.keras; logs/ (TensorBoard); train_work/ (resume state)
-evaluate       model.keras, windows.npz    evaluation.json (model vs unigram and bigram baselines)
-generate       model.keras, word2vec.kv    sample.txt (generated text)
+train          windows.npz, word2vec.kv    model.keras, predictor.npz; logs/ (TensorBoard); train_work/ (resume)
+evaluate       predictor.npz, windows.npz  evaluation.json (model vs n-gram models; generation measures)
+generate       predictor.npz, windows.npz  sample.txt (generated text)
 =============  ==========================  =========================================
 
 Each stage is one module of this package with a ``run(context) -> details`` function. The
@@ -67,10 +67,11 @@ STAGES: tuple[Stage, ...] = (
     Stage("word2vec", "word2vec", lambda c: [c.path(run_folder.TOKENS), *_optional(c.config.word2vec.vectors)],
           (run_folder.WORD2VEC, run_folder.C_VECTORS), "word2vec"),
     Stage("windows", "windows", _paths(run_folder.TOKENS, run_folder.WORD2VEC), (run_folder.WINDOWS,), "windows"),
-    Stage("train", "train", _paths(run_folder.WINDOWS, run_folder.WORD2VEC), (run_folder.MODEL,), "train"),
-    Stage("evaluate", "evaluate", _paths(run_folder.WINDOWS, run_folder.MODEL), (run_folder.EVALUATION,), "evaluate"),
-    Stage("generate", "generate", _paths(run_folder.MODEL, run_folder.WORD2VEC, run_folder.WINDOWS),
-          (run_folder.SAMPLE,), "generate"),
+    Stage("train", "train", _paths(run_folder.WINDOWS, run_folder.WORD2VEC), (run_folder.MODEL, run_folder.PREDICTOR),
+          "train"),
+    Stage("evaluate", "evaluate", _paths(run_folder.WINDOWS, run_folder.PREDICTOR), (run_folder.EVALUATION,),
+          "evaluate"),
+    Stage("generate", "generate", _paths(run_folder.PREDICTOR, run_folder.WINDOWS), (run_folder.SAMPLE,), "generate"),
 )
 STAGE_NAMES = tuple(stage.name for stage in STAGES)
 

@@ -1,25 +1,33 @@
 """The generate stage: text word by word from a run's model, seeded with words the user types.
 
-Writes ``RUN/sample.txt`` (``lstmlab run``); ``lstmlab generate`` prints instead. The seed
-text is segmented with the run's own jieba settings; words outside the vocabulary are
-reported and skipped.
+Writes ``RUN/sample.txt`` (``lstmlab run``); ``lstmlab generate`` prints instead. Only numpy
+and jieba are needed: the model is read from ``RUN/predictor.npz``, not ``model.keras``.
+The seed text is segmented over the run's own vocabulary (jieba with the run's words and
+their counts as its dictionary, and the run's user dictionary), so it splits into words the
+model knows wherever it can; words still outside the vocabulary are reported and skipped. From Python (a notebook)::
+
+    from pipeline.stages.generate import load_generator
+    generator = load_generator("runs/hongloumeng")
+    print(generator.generate("宝玉道", length=100, temperature=0.8, top_p=0.9))
 """
 
 from __future__ import annotations
 
-import time
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from corpus.text import join_words
-from models.generation import generate_ids
-from models.next_word import load_next_word_model
+import numpy as np
+
+from corpus.segment import Segmenter
+from corpus.text import close_matches, join_words
+from models.generation import generate
 from models.predictor import NumpyNextWordPredictor
+from models.settings import DecodingSettings
 from pipeline import run_folder
 from pipeline.files import write_text_atomic
 from pipeline.run_folder import RunContext
-from pipeline.stages.segment import segmenter_for
 
 
 class SeedError(ValueError):
@@ -27,44 +35,75 @@ class SeedError(ValueError):
 
 
 @dataclass
-class GeneratedText:
-    """``seed``: the seed words used (joined); ``text``: the new words (joined);
-    ``unknown_words``: seed words skipped; ``words_per_second``: generation speed."""
+class Sample:
+    """``seed``: the seed words used (joined); ``text``: the new words (joined); ``unknown_words``:
+    seed words not in the vocabulary (skipped); ``ids``: the new word ids; ``mean_log_probability``:
+    the model's mean log-probability of the new words."""
 
     seed: str
     text: str
     unknown_words: list[str]
-    words_per_second: float
+    ids: list[int]
+    mean_log_probability: float
+
+    def __str__(self) -> str:
+        return self.seed + self.text
 
 
-def generate_text(run_dir: Path, seed_text: str, length: int, temperature: float = 0.0, top_k: int = 10,
-                  rng_seed: int = 0) -> GeneratedText:
-    """Generate ``length`` words after ``seed_text`` ("" = the first words of the held-out text)."""
-    vectors = run_folder.load_vectors(run_dir)
+class Generator:
+    """A run's model, vocabulary, segmenter and window length, ready to generate from seed text."""
+
+    def __init__(self, predictor: NumpyNextWordPredictor, words: list[str], segmenter: Segmenter,
+                 window_length: int, default_seed: list[int], settings: DecodingSettings) -> None:
+        self.predictor, self.words, self.segmenter = predictor, words, segmenter
+        self.index = {word: i for i, word in enumerate(words)}
+        self.window_length, self.default_seed, self.settings = window_length, default_seed, settings
+
+    def seed_ids(self, seed_text: str) -> tuple[list[int], list[str]]:
+        """The ids of the seed's known words and the unknown words; "" = the validation part's
+        first window. Raises :class:`SeedError` (with suggestions) when no word is known."""
+        if not seed_text.strip():
+            return list(self.default_seed), []
+        words = self.segmenter.segment_line(seed_text.strip())
+        unknown = [word for word in words if word not in self.index]
+        ids = [self.index[word] for word in words if word in self.index]
+        if not ids:
+            hints = close_matches(self.words, seed_text.strip(), limit=8)
+            hint = f"; known words sharing a character: {' '.join(hints)}" if hints else ""
+            raise SeedError(f"none of the seed words {' '.join(words) or repr(seed_text)} is in the vocabulary{hint}")
+        return ids, unknown
+
+    def generate(self, seed_text: str = "", length: int = 60, **decoding: Any) -> Sample:
+        """``length`` words after ``seed_text``; keyword arguments override the decoding settings
+        (method, temperature, top_k, top_p, repetition_penalty, no_repeat_ngram, beam_width, ...)."""
+        if length < 1:
+            raise ValueError(f"length must be at least 1 word, got {length}")
+        settings = dataclasses.replace(self.settings, **decoding)
+        ids, unknown = self.seed_ids(seed_text)
+        generation = generate(self.predictor, ids, length, self.window_length, settings)
+        mean = float(np.mean(generation.log_probabilities)) if generation.ids else 0.0
+        return Sample(join_words(self.words[i] for i in ids), join_words(self.words[i] for i in generation.ids),
+                      unknown, generation.ids, mean)
+
+
+def load_generator(run_dir: str | Path, settings: DecodingSettings | None = None) -> Generator:
+    """A :class:`Generator` for a trained run folder, with the run's ``[generate]`` decoding
+    settings unless ``settings`` is given."""
+    run_dir = Path(run_dir)
+    config = run_folder.run_folder_config(run_dir)
+    predictor, words, counts = NumpyNextWordPredictor.load(run_folder.predictor_path(run_dir))
     windows = run_folder.load_windows(run_dir)
-    unknown: list[str] = []
-    if seed_text.strip():
-        words = segmenter_for(run_folder.run_folder_config(run_dir).segment).segment_line(seed_text)
-        unknown = [w for w in words if w not in vectors.key_to_index]
-        seed_ids = [vectors.key_to_index[w] for w in words if w in vectors.key_to_index]
-        if not seed_ids:
-            raise SeedError(f"none of the seed words {words} is in the vocabulary of {run_dir}; try words from the novel")
-    else:
-        boundary = windows.split.boundary
-        seed_ids = [int(i) for i in windows.ids[boundary : boundary + windows.length]]
-    predictor = NumpyNextWordPredictor.from_model(load_next_word_model(run_folder.model_path(run_dir)))
-    started = time.perf_counter()
-    new_ids = generate_ids(predictor, seed_ids, length, windows.length, temperature, top_k, rng_seed)
-    seconds = time.perf_counter() - started
-    words = vectors.index_to_key
-    return GeneratedText(join_words(words[i] for i in seed_ids), join_words(words[i] for i in new_ids),
-                         unknown, round(length / seconds, 1) if seconds > 0 else float("inf"))
+    decoding = settings or DecodingSettings(**{f.name: getattr(config.generate, f.name)
+                                               for f in dataclasses.fields(DecodingSettings)})
+    segmenter = Segmenter(hmm=False, user_dictionary=config.segment.user_dictionary,
+                          keep_punctuation=config.segment.keep_punctuation, vocabulary=dict(zip(words, counts)))
+    return Generator(predictor, words, segmenter, windows.length, windows.seed_ids(), decoding)
 
 
 def run(context: RunContext) -> dict[str, Any]:
-    """The stage: ``RUN/model.keras`` + vectors + seed -> ``RUN/sample.txt``."""
+    """The stage: ``RUN/predictor.npz`` + the seed -> ``RUN/sample.txt``."""
     settings = context.config.generate
-    result = generate_text(context.run_dir, settings.seed_text, settings.length, settings.temperature,
-                           settings.top_k, settings.rng_seed)
-    write_text_atomic(context.path(run_folder.SAMPLE), result.seed + result.text + "\n")
-    return {"seed": result.seed, "unknown_words": result.unknown_words, "words_per_second": result.words_per_second}
+    sample = load_generator(context.run_dir).generate(settings.seed_text, settings.length)
+    write_text_atomic(context.path(run_folder.SAMPLE), str(sample) + "\n")
+    return {"seed": sample.seed, "unknown_words": sample.unknown_words,
+            "mean_log_probability": round(sample.mean_log_probability, 3)}

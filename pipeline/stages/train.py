@@ -1,6 +1,7 @@
 """The train stage: read the run folder, train the next-word model, write ``model.keras``.
 
-Writes ``RUN/model.keras`` (the epoch chosen on the validation part), TensorBoard logs under
+Writes ``RUN/model.keras`` (the epoch chosen on the validation part), ``RUN/predictor.npz``
+(the same weights and the vocabulary, for numpy-only evaluation and generation), TensorBoard logs under
 ``RUN/logs/<loss>-<settings hash>/`` and resume state under ``RUN/train_work/`` (removed
 when training finishes). A killed training started again with the same settings continues
 from the last finished epoch.
@@ -18,8 +19,8 @@ from typing import Any
 
 from corpus.text import join_words
 from models.generation import generate_ids
-from models.next_word import decoding_vectors
 from models.predictor import NumpyNextWordPredictor
+from models.settings import DecodingSettings
 from models.training import train_next_word
 from pipeline import run_folder
 from pipeline.config import hashed_settings
@@ -53,11 +54,12 @@ def run(context: RunContext) -> dict[str, Any]:
     work_dir = context.path(run_folder.TRAIN_WORK)
     _fresh_work_dir(work_dir, digest)
     log_dir = context.path(run_folder.LOGS) / f"{settings.loss}-{digest}"
-    boundary, length = windows.split.boundary, windows.length
-    seed_ids = [int(i) for i in windows.ids[boundary : boundary + length]]
+    length, seed_ids = windows.length, windows.seed_ids()
 
     def make_sample(model) -> str:
-        new = generate_ids(NumpyNextWordPredictor.from_model(model), seed_ids, 40, length, temperature=0.0)
+        """40 words after the validation part's first window, by the default decoding with a
+        fixed random seed, so that epochs can be compared."""
+        new = generate_ids(NumpyNextWordPredictor.from_model(model), seed_ids, 40, length, DecodingSettings())
         return join_words(vectors.index_to_key[i] for i in seed_ids) + " → " + \
             join_words(vectors.index_to_key[i] for i in new)
 
@@ -67,13 +69,16 @@ def run(context: RunContext) -> dict[str, Any]:
         extra_callbacks=tensorboard_callbacks(log_dir, make_sample, settings.histograms),
         verbose=1 if context.progress and sys.stdout.isatty() else 2)
     seconds = time.perf_counter() - started
+    predictor = NumpyNextWordPredictor.from_model(model)
     with atomic_output(context.path(run_folder.MODEL), suffix=".keras") as temporary:
         model.save(temporary)
+    with atomic_output(context.path(run_folder.PREDICTOR), suffix=".npz") as temporary:
+        predictor.save(temporary, vectors.index_to_key, [vectors.get_vecattr(w, "count") for w in vectors.index_to_key])
     write_projector(log_dir / "train", vectors.index_to_key,
-                    {"word2vec": vectors.vectors, "decoding_vectors": decoding_vectors(model)})
+                    {"word2vec": vectors.vectors, "decoding_vectors": predictor.output_vectors})
     shutil.rmtree(work_dir)
     epochs = len(history.get("loss", []))
-    windows_seen = (settings.max_train_windows or len(windows.split.train_starts)) * epochs
+    predictions = windows.split.validation_boundary * epochs  # one per training word and epoch
     return {"history": history, "epochs_run": epochs, "seconds_training": round(seconds, 1),
-            "windows_per_second": round(windows_seen / seconds, 1) if seconds else None,
-            "log_dir": str(log_dir.relative_to(context.run_dir))}
+            "predictions_per_second": round(predictions / seconds, 1) if seconds else None,
+            "scale": predictor.scale, "log_dir": str(log_dir.relative_to(context.run_dir))}

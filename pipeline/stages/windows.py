@@ -1,7 +1,7 @@
 """The windows stage: tokens + vocabulary -> ``windows.npz``, the id stream and its split.
 
-Writes ``RUN/windows.npz`` (int32 ids of every in-vocabulary word, the split boundary and
-the window length; windows themselves are cut on demand, never stored).
+Writes ``RUN/windows.npz`` (int32 ids of every in-vocabulary word, the two split boundaries
+(validation, test) and the window length; windows themselves are cut on demand, never stored).
 """
 
 from __future__ import annotations
@@ -20,8 +20,9 @@ def run(context: RunContext) -> dict[str, Any]:
     with open(context.path(run_folder.TOKENS), encoding="utf-8") as handle:
         ids, skipped = token_ids(handle, vectors.key_to_index)
     settings = context.config.windows
-    split = split_windows(len(ids), settings.length, settings.validation_fraction)
+    split = split_windows(len(ids), settings.length, settings.validation_fraction, settings.test_fraction)
     with atomic_output(context.path(run_folder.WINDOWS), suffix=".npz") as temporary:
-        run_folder.write_windows(temporary, ids, split.boundary, settings.length)
+        run_folder.write_windows(temporary, ids, split, settings.length)
     return {"words": int(len(ids)), "skipped_out_of_vocabulary": int(skipped),
-            "train_windows": int(len(split.train_starts)), "validation_windows": int(len(split.validation_starts))}
+            "train_windows": int(len(split.train_starts)), "validation_windows": int(len(split.validation_starts)),
+            "test_windows": int(len(split.test_starts))}

@@ -2,7 +2,7 @@
 
 Writes both files into the run folder (or the ``-o`` folder of ``lstmlab word2vec``), each
 through a temporary name. With ``word2vec.vectors`` set, reads that C-format file instead of
-training.
+training (binary or text format, detected).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from models.word2vec import load_c_binary, save_c_binary, train_word2vec
+from models.word2vec import load_vectors_file, save_c_binary, train_word2vec
 from pipeline import run_folder
 from pipeline.config import Word2VecConfig, default_workers
 from pipeline.files import atomic_output
@@ -26,7 +26,7 @@ def word2vec_files(tokens: str | os.PathLike, out_dir: str | os.PathLike, settin
     out_dir = Path(out_dir)
     started = time.perf_counter()
     if settings.vectors:
-        vectors = load_c_binary(settings.vectors)
+        vectors = load_vectors_file(settings.vectors)
         source = f"read from {settings.vectors}"
     else:
         options = dataclasses.replace(settings, workers=default_workers(settings.workers))

@@ -1,0 +1,86 @@
+"""Scoring next-word predictors on held-out targets: perplexity, top-1 and top-10.
+
+A predictor that defines a distribution over the vocabulary is scored from its log
+probabilities (B, V); one that only ranks words (the regression models, decoded by nearest
+cosine) from its rankings (B, >=10), with no perplexity::
+
+    >>> log_p = np.log(np.array([[0.5, 0.3, 0.2], [0.1, 0.6, 0.3]]))
+    >>> score = score_log_probabilities(log_p, np.array([0, 2]))
+    >>> round(score.perplexity, 4), score.top1, score.top10     # exp(-(ln 0.5 + ln 0.3) / 2)
+    (2.582, 0.5, 1.0)
+
+Large sets are scored chunk by chunk with :class:`ScoreAccumulator`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+
+def top_k_ids(scores: np.ndarray, k: int) -> np.ndarray:
+    """Ids (B, k) of the ``k`` highest ``scores`` (B, V) per row, highest first (ties: lower id first)."""
+    k = min(k, scores.shape[1])
+    part = np.argpartition(-scores, k - 1, axis=1)[:, :k]
+    part.sort(axis=1)
+    order = np.argsort(-np.take_along_axis(scores, part, axis=1), axis=1, kind="stable")
+    return np.take_along_axis(part, order, axis=1)
+
+
+@dataclass
+class Score:
+    """``perplexity`` (None for a ranking-only predictor), ``top1`` and ``top10`` shares, ``targets``."""
+
+    perplexity: float | None
+    top1: float
+    top10: float
+    targets: int
+
+    def describe(self) -> str:
+        ppl = "" if self.perplexity is None else f"perplexity {self.perplexity:.1f}, "
+        return f"{ppl}top-1 {self.top1:.1%}, top-10 {self.top10:.1%} ({self.targets} targets)"
+
+
+class ScoreAccumulator:
+    """Adds up log-likelihood and top-k hits over chunks; :meth:`score` gives the totals."""
+
+    def __init__(self) -> None:
+        self.log_likelihood, self.top1, self.top10, self.targets = 0.0, 0, 0, 0
+        self.has_probabilities = True
+
+    def add_log_probabilities(self, log_probabilities: np.ndarray, targets: np.ndarray) -> None:
+        """Add a chunk: log p (B, V) of each word, the true next words (B,)."""
+        self.log_likelihood += float(log_probabilities[np.arange(len(targets)), targets].sum())
+        self._add_ranking(top_k_ids(log_probabilities, 10), targets)
+
+    def add_ranking(self, ranked: np.ndarray, targets: np.ndarray) -> None:
+        """Add a chunk scored by ranking only: ids (B, >=10), best first; the true words (B,)."""
+        self.has_probabilities = False
+        self._add_ranking(ranked, targets)
+
+    def _add_ranking(self, ranked: np.ndarray, targets: np.ndarray) -> None:
+        self.top1 += int(np.sum(ranked[:, 0] == targets))
+        self.top10 += int(np.sum(np.any(ranked[:, :10] == targets[:, None], axis=1)))
+        self.targets += len(targets)
+
+    def score(self) -> Score:
+        if self.targets == 0:
+            raise ValueError("no held-out targets to score")
+        perplexity = math.exp(-self.log_likelihood / self.targets) if self.has_probabilities else None
+        return Score(perplexity, self.top1 / self.targets, self.top10 / self.targets, self.targets)
+
+
+def score_log_probabilities(log_probabilities: np.ndarray, targets: np.ndarray) -> Score:
+    """Score one array of log probabilities (B, V) against the true next words (B,)."""
+    accumulator = ScoreAccumulator()
+    accumulator.add_log_probabilities(log_probabilities, targets)
+    return accumulator.score()
+
+
+def score_rankings(ranked: np.ndarray, targets: np.ndarray) -> Score:
+    """Score rankings (B, >=10) against the true next words (B,); no perplexity."""
+    accumulator = ScoreAccumulator()
+    accumulator.add_ranking(ranked, targets)
+    return accumulator.score()

@@ -1,0 +1,40 @@
+"""Measure a decoding method on held-out seeds: repetition, diversity, punctuation, likelihood.
+
+``measure_generation`` extends each seed (e.g. 20 held-out windows of 20 words) by ``length``
+words and returns, over the samples: the share of repeated 4-grams within a sample,
+distinct-1 and distinct-2, the share of punctuation tokens (to set beside the held-out
+text's own share), the largest share of one token in a sample, and the mean log-probability
+the model gives its own samples (temperature 1, no penalties).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from corpus.sample_quality import distinct_share, punctuation_share, repeated_ngram_share, top_token_share
+from models.generation import beam_search, generate_many
+from models.predictor import NumpyNextWordPredictor
+from models.settings import DecodingSettings
+
+
+def measure_generation(predictor: NumpyNextWordPredictor, words: list[str], seeds: np.ndarray, length: int,
+                       settings: DecodingSettings) -> dict[str, Any]:
+    """Generate ``length`` words after each seed (K, T) with ``settings`` and measure the samples."""
+    window = seeds.shape[1]
+    if settings.method == "beam":
+        generations = [beam_search(predictor, seed.tolist(), length, window, settings) for seed in seeds]
+    else:
+        generations = generate_many(predictor, [seed.tolist() for seed in seeds], length, window, settings)
+    samples = [generation.ids for generation in generations]
+    return {
+        "method": settings.method,
+        "repeated_4gram_share": float(np.mean([repeated_ngram_share(s, 4) for s in samples])),
+        "distinct_1": float(np.mean([distinct_share(s, 1) for s in samples])),
+        "distinct_2": float(np.mean([distinct_share(s, 2) for s in samples])),
+        "punctuation_share": float(np.mean([punctuation_share([words[i] for i in s]) for s in samples])),
+        "largest_token_share": float(max(top_token_share(s) for s in samples)),
+        "mean_log_probability": float(np.mean([np.mean(g.log_probabilities) for g in generations])),
+        "first_sample": [int(i) for i in samples[0][:60]],
+    }

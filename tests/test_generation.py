@@ -1,0 +1,104 @@
+"""Generation: the model's distribution, top-p, the n-gram ban, beam search, numpy == Keras."""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+import pytest
+
+from models.generation import banned_by_ngram, beam_search, generate, generate_ids, truncated_probabilities
+from models.next_word import build_next_word_model, prediction_model
+from models.predictor import NumpyNextWordPredictor
+from models.settings import DecodingSettings, NextWordSettings
+
+VOCABULARY, DIMENSIONS = 60, 12
+
+
+@pytest.fixture(scope="module")
+def model():
+    keras.utils.set_random_seed(4)
+    vectors = np.random.default_rng(5).normal(size=(VOCABULARY, DIMENSIONS)).astype(np.float32)
+    return build_next_word_model(vectors, NextWordSettings(lstm_units=16, scale=8.0))
+
+
+@pytest.fixture(scope="module")
+def predictor(model):
+    return NumpyNextWordPredictor.from_model(model)
+
+
+def test_distribution_is_softmax_of_scaled_cosines_over_temperature(predictor):
+    vectors = np.random.default_rng(0).normal(size=(3, DIMENSIONS))
+    units = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+    words = predictor.output_vectors / np.linalg.norm(predictor.output_vectors, axis=1, keepdims=True)
+    for temperature in (1.0, 0.5, 2.0):
+        logits = predictor.scale * (units @ words.T) / temperature
+        expected = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+        probabilities = np.exp(predictor.log_probabilities(vectors, temperature))
+        np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, atol=1e-9)
+        np.testing.assert_allclose(probabilities, expected, rtol=1e-5)
+
+
+def test_top_p_keeps_the_smallest_set_reaching_p():
+    probabilities = np.array([0.05, 0.4, 0.1, 0.3, 0.15])
+    kept = truncated_probabilities(np.log(probabilities), top_k=0, top_p=0.8)
+    np.testing.assert_allclose(kept, np.array([0, 0.4, 0, 0.3, 0.15]) / 0.85)  # 0.4+0.3 < 0.8 <= +0.15
+    assert np.count_nonzero(truncated_probabilities(np.log(probabilities), 0, 0.4)) == 1
+    np.testing.assert_allclose(truncated_probabilities(np.log(probabilities), 2, 1.0), [0, 4 / 7, 0, 3 / 7, 0])
+
+
+def test_banned_words_complete_an_earlier_ngram():
+    assert banned_by_ngram([1, 2, 3, 1, 2], 3) == {3}
+    assert banned_by_ngram([1, 2, 3, 1, 2], 4) == set()
+    assert banned_by_ngram([4, 5, 4], 1) == {4, 5}
+
+
+@pytest.mark.parametrize("method", ["sample", "greedy", "beam"])
+def test_no_repeat_ngram_never_emits_a_repeated_ngram(predictor, method):
+    settings = DecodingSettings(method=method, no_repeat_ngram=3, repetition_penalty=1.0, temperature=0.3)
+    words = [1, 2, 3] + generate(predictor, [1, 2, 3], 80, 6, settings).ids
+    trigrams = [tuple(words[i : i + 3]) for i in range(len(words) - 2)]
+    assert len(trigrams) == len(set(trigrams))
+
+
+def test_beam_width_one_equals_greedy(predictor):
+    for penalty in (1.0, 1.5):
+        settings = DecodingSettings(method="greedy", repetition_penalty=penalty, no_repeat_ngram=2)
+        greedy = generate_ids(predictor, [3, 1, 4], 30, 5, settings)
+        beam = beam_search(predictor, [3, 1, 4], 30, 5, DecodingSettings(method="beam", beam_width=1,
+                                                                         repetition_penalty=penalty, no_repeat_ngram=2))
+        assert beam.ids == greedy
+
+
+def test_wider_beam_finds_a_likelier_sequence(predictor):
+    plain = dict(repetition_penalty=1.0, no_repeat_ngram=0)
+    greedy = generate(predictor, [7, 8], 12, 5, DecodingSettings(method="greedy", **plain))
+    beam = generate(predictor, [7, 8], 12, 5, DecodingSettings(method="beam", beam_width=8, **plain))
+    assert sum(beam.log_probabilities) >= sum(greedy.log_probabilities) - 1e-9
+
+
+def test_numpy_greedy_generation_equals_keras(model, predictor):
+    vector_model = prediction_model(model)
+    decoding = np.asarray(model.get_layer("cosine_logits").word_vectors)
+    decoding = decoding / np.linalg.norm(decoding, axis=1, keepdims=True)
+    context = [5, 9, 2]
+    for _ in range(25):  # Keras itself, one word at a time: the nearest output vector by cosine
+        vector = vector_model.predict(np.array([context[-6:]], dtype=np.int32), verbose=0)[0]
+        context.append(int(np.argmax(decoding @ (vector / np.linalg.norm(vector)))))
+    plain = DecodingSettings(method="greedy", repetition_penalty=1.0, no_repeat_ngram=0)
+    assert generate_ids(predictor, [5, 9, 2], 25, 6, plain) == context[3:]
+    assert generate_ids(predictor, [5, 9, 2], 25, 6) == context[3:]  # the blog's nearest word
+
+
+def test_sampling_is_reproducible_and_follows_the_seed(predictor):
+    settings = DecodingSettings(rng_seed=3)
+    assert generate_ids(predictor, [1, 2], 20, 5, settings) == generate_ids(predictor, [1, 2], 20, 5, settings)
+
+
+def test_saved_predictor_loads_with_the_same_outputs(predictor, tmp_path):
+    words = [f"w{i}" for i in range(VOCABULARY)]
+    predictor.save(tmp_path / "p.npz", words, list(range(VOCABULARY, 0, -1)))
+    loaded, loaded_words, counts = NumpyNextWordPredictor.load(tmp_path / "p.npz")
+    assert counts == list(range(VOCABULARY, 0, -1))
+    ids = np.random.default_rng(1).integers(0, VOCABULARY, (4, 7))
+    np.testing.assert_array_equal(loaded.predict_vectors(ids), predictor.predict_vectors(ids))
+    assert loaded_words == words and loaded.scale == pytest.approx(predictor.scale)

@@ -1,0 +1,141 @@
+"""Bad settings, bad files and bad arguments: one clear line and exit 2, nothing half-written."""
+
+from __future__ import annotations
+
+import os
+import stat
+
+import numpy as np
+import pytest
+from gensim.models import KeyedVectors
+
+from models.settings import Word2VecSettings
+from models.word2vec import load_vectors_file, train_word2vec
+from pipeline.cli import main
+from pipeline.config import load_config
+from pipeline.runner import run_pipeline
+
+FAST = ["word2vec.epochs=1", "word2vec.min_count=2", "segment.workers=1"]
+
+
+@pytest.mark.parametrize("setting, message", [
+    ("word2vec.window=0", "word2vec.window = 0 is out of range: allowed [1, inf)"),
+    ("word2vec.vector_size=0", "word2vec.vector_size = 0 is out of range"),
+    ("train.batch_size=0", "train.batch_size = 0 is out of range"),
+    ("train.epochs=-3", "train.epochs = -3 is out of range"),
+    ("train.learning_rate=-1", "train.learning_rate = -1.0 is out of range: allowed (0, inf)"),
+    ("train.dropout=1", "train.dropout = 1.0 is out of range: allowed [0, 1)"),
+    ("generate.top_p=1.5", "generate.top_p = 1.5 is out of range: allowed (0, 1]"),
+    ("windows.test_fraction=1", "windows.test_fraction = 1.0 is out of range"),
+    ("train.loss=hinge", "train.loss = 'hinge' is not one of: mse, cosine, softmax"),
+])
+def test_out_of_range_settings_name_key_value_and_range(setting, message, capsys):
+    assert main(["config", "show", "--set", setting]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_a_bad_setting_writes_nothing(tmp_path, small_gbk_corpus, capsys):
+    run_dir = tmp_path / "run"
+    assert main(["-q", "run", str(small_gbk_corpus), "--run-dir", str(run_dir), "--set", "train.batch_size=0"]) == 2
+    assert not run_dir.exists()
+
+
+def test_first_stage_failing_leaves_no_new_folder(tmp_path, capsys):
+    binary = tmp_path / "image.txt"
+    binary.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00" * 50)
+    assert main(["-q", "run", str(binary), "--run-dir", str(tmp_path / "run")]) == 2
+    assert "binary" in capsys.readouterr().err and not (tmp_path / "run").exists()
+    assert main(["-q", "run", str(tmp_path), "--run-dir", str(tmp_path / "run")]) == 2
+    assert "is a folder" in capsys.readouterr().err
+
+
+def test_output_that_is_a_folder_is_named(tmp_path, small_gbk_corpus, capsys):
+    assert main(["-q", "fix-encoding", str(small_gbk_corpus), "-o", str(tmp_path)]) == 2
+    error = capsys.readouterr().err
+    assert "is a folder" in error and ".partial" not in error
+
+
+def test_text_format_vectors_are_read_as_text(tmp_path):
+    vectors = KeyedVectors(4)
+    vectors.add_vectors(["，", "宝玉", "87", "道"], np.arange(16, dtype=np.float32).reshape(4, 4) / 7)
+    vectors.save_word2vec_format(str(tmp_path / "v.txt"), binary=False)
+    vectors.save_word2vec_format(str(tmp_path / "v.bin"), binary=True)
+    for name in ("v.txt", "v.bin"):
+        loaded = load_vectors_file(tmp_path / name)
+        assert loaded.index_to_key == ["，", "宝玉", "87", "道"]
+        np.testing.assert_allclose(loaded.vectors, vectors.vectors, atol=1e-5)
+
+
+def test_min_count_above_every_word_is_our_error(tmp_path):
+    tokens = tmp_path / "tokens.txt"
+    tokens.write_text("宝玉 道 ： 好\n" * 20, encoding="utf-8")
+    with pytest.raises(ValueError, match="no word occurs min_count=1000000 times"):
+        train_word2vec(tokens, Word2VecSettings(min_count=1_000_000, epochs=1), progress=False)
+
+
+def test_relative_user_dictionary_is_stored_resolved(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "dict.txt").write_text("范进中举 5\n", encoding="utf-8")
+    config = load_config(overrides=["segment.user_dictionary=dict.txt"])
+    assert config.segment.user_dictionary == str(tmp_path / "dict.txt")
+
+
+def test_same_corpus_bytes_elsewhere_and_a_vanished_corpus_reuse_the_run(tmp_path, small_gbk_corpus):
+    config = load_config(overrides=FAST)
+    run_dir = tmp_path / "run"
+    run_pipeline(small_gbk_corpus, run_dir, config, until="segment", progress=False)
+    moved = tmp_path / "elsewhere" / "novel.txt"
+    moved.parent.mkdir()
+    moved.write_bytes(small_gbk_corpus.read_bytes())
+    again = run_pipeline(moved, run_dir, config, until="segment", progress=False)
+    assert [o.status for o in again] == ["skipped", "skipped"]
+    moved.unlink()
+    gone = run_pipeline(moved, run_dir, config, until="segment", progress=False)
+    assert [o.status for o in gone] == ["skipped", "skipped"]
+
+
+def test_outputs_follow_the_umask(tmp_path, small_gbk_corpus):
+    old = os.umask(0o022)
+    try:
+        assert main(["-q", "fix-encoding", str(small_gbk_corpus), "-o", str(tmp_path / "out.txt")]) == 0
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / "out.txt").stat().st_mode) == 0o644
+
+
+@pytest.mark.parametrize("arguments, message", [
+    (["generate", "{missing}"], "no run folder at"),
+    (["generate", "{file}"], "is a file, not a run folder"),
+    (["similar", "{missing}", "王冕"], "no run folder at"),
+    (["evaluate", "{missing}"], "no run folder at"),
+])
+def test_run_folder_arguments_are_checked(arguments, message, tmp_path, capsys):
+    (tmp_path / "file").write_text("x", encoding="utf-8")
+    filled = [a.format(missing=tmp_path / "nothing", file=tmp_path / "file") for a in arguments]
+    assert main(["-q", *filled]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_an_unexpected_error_names_a_log_and_exits_1(monkeypatch, capsys):
+    def explode(args):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr("pipeline.cli.command_config", explode)
+    monkeypatch.setattr("pipeline.cli.build_parser", _parser_with(explode))
+    assert main(["config", "show"]) == 1
+    error = capsys.readouterr().err
+    assert "unexpected error: RuntimeError: boom" in error and "lstmlab-error-" in error
+    assert "Traceback" not in error
+
+
+def _parser_with(handler):
+    from pipeline import cli
+
+    original = cli.build_parser
+
+    def build():
+        parser = original()
+        parser._subparsers._group_actions[0].choices["config"].set_defaults(handler=handler)
+        return parser
+
+    return build
