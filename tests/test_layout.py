@@ -50,7 +50,7 @@ def test_stage_code_covers_what_the_stage_reaches():
     train = project_imports(next(s for s in STAGES if s.name == "train").code_module)
     # the held-out metric that picks the saved checkpoint, and what it uses
     for module in ("models.callbacks", "models.predictor", "models.decoding", "models.numpy_lstm",
-                   "corpus.baselines", "corpus.windows", "models.generation"):
+                   "corpus.scoring", "corpus.windows", "models.generation"):
         assert module in train
     windows = project_imports("pipeline.stages.windows")
     assert "corpus.windows" in windows and "models.training" not in windows
