@@ -73,7 +73,7 @@ def test_wider_beam_finds_a_likelier_sequence(predictor):
     plain = dict(repetition_penalty=1.0, no_repeat_ngram=0)
     greedy = generate(predictor, [7, 8], 12, 5, DecodingSettings(method="greedy", **plain))
     beam = generate(predictor, [7, 8], 12, 5, DecodingSettings(method="beam", beam_width=8, **plain))
-    assert sum(beam.log_probabilities) >= sum(greedy.log_probabilities) - 1e-9
+    assert sum(beam.log_probabilities) >= sum(greedy.log_probabilities) - 1e-5  # batch-size float noise
 
 
 def test_numpy_greedy_generation_equals_keras(model, predictor):
