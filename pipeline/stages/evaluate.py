@@ -59,7 +59,7 @@ def evaluate_run(run_dir: Path, max_windows: int = 0) -> dict[str, Any]:
 
     test_inputs, test_targets = cut(split.test_starts)
     validation_inputs, validation_targets = cut(split.validation_starts)
-    predictor, _, _ = NumpyNextWordPredictor.load(run_folder.predictor_path(run_dir))
+    predictor, words, _ = NumpyNextWordPredictor.load(run_folder.predictor_path(run_dir))
     vocabulary_size = len(predictor.output_vectors)
     train_ids = ids[: split.validation_boundary]
     decoding = "softmax over scaled cosines" if predictor.scale is not None else "nearest word by cosine"
@@ -77,15 +77,14 @@ def evaluate_run(run_dir: Path, max_windows: int = 0) -> dict[str, Any]:
                          validation_perplexity=validation_perplexity[order]))
     best_order = min(validation_perplexity, key=validation_perplexity.get)
     return {"targets": int(len(test_targets)), "part": "test", "best_ngram": f"Kneser-Ney {best_order}-gram",
-            "rows": rows, "generation": measure_decodings(run_dir)}
+            "rows": rows, "generation": measure_decodings(windows, predictor, words)}
 
 
-def measure_decodings(run_dir: Path, seeds: int = GENERATION_SEEDS, length: int = GENERATION_LENGTH) -> dict[str, Any]:
+def measure_decodings(windows: run_folder.Windows, predictor: NumpyNextWordPredictor, words: list[str],
+                      seeds: int = GENERATION_SEEDS, length: int = GENERATION_LENGTH) -> dict[str, Any]:
     """The generation measures (:func:`models.sample_report.measure_generation`) of the default
     decoding, the blog's nearest word and the earlier cosine sampling, from ``seeds`` evenly
     spaced test windows, beside the test text's own punctuation share."""
-    windows = run_folder.load_windows(run_dir)
-    predictor, words, _ = NumpyNextWordPredictor.load(run_folder.predictor_path(run_dir))
     starts = windows.split.test_starts
     chosen = starts[np.linspace(0, len(starts) - 1, min(seeds, len(starts))).astype(int)]
     seed_windows, _ = window_batch(windows.ids, chosen, windows.length)
