@@ -62,9 +62,7 @@ class CosineLogits(keras.layers.Layer):
         )
 
     def call(self, vector):
-        unit_vector = vector / (ops.norm(vector, axis=-1, keepdims=True) + 1e-8)
-        unit_words = self.word_vectors / (ops.norm(self.word_vectors, axis=-1, keepdims=True) + 1e-8)
-        return ops.exp(self.log_scale) * ops.matmul(unit_vector, ops.transpose(unit_words))
+        return _cosine_logits(vector, self.word_vectors, self.log_scale)
 
     def compute_output_shape(self, input_shape):
         return (*input_shape[:-1], self.vocabulary_size)
@@ -74,6 +72,39 @@ class CosineLogits(keras.layers.Layer):
                 "scale": self.scale, "learn_scale": self.learn_scale, "train_vectors": self.train_vectors}
 
 
+def _cosine_logits(vector, word_vectors, log_scale):
+    """``exp(log_scale) * cos(vector, word_vectors[j])`` for every word j: (..., D) -> (..., V)."""
+    unit_vector = vector / (ops.norm(vector, axis=-1, keepdims=True) + 1e-8)
+    unit_words = word_vectors / (ops.norm(word_vectors, axis=-1, keepdims=True) + 1e-8)
+    return ops.exp(log_scale) * ops.matmul(unit_vector, ops.transpose(unit_words))
+
+
+@keras.saving.register_keras_serializable(package="lstmlab")
+class TiedWordVectors(CosineLogits):
+    """One word-vector matrix (V, D) for both ends of the model (Press & Wolf's weight tying).
+
+    Called on ids (B, T) int it looks their vectors up, (B, T, D), like an Embedding; called
+    with ``logits=True`` on predicted vectors (..., D) it gives the cosine logits (..., V) of
+    :class:`CosineLogits`. The model calls the one layer at both places, so the input
+    vectors and the output vectors are the same weight and train together.
+    """
+
+    def build(self, input_shape) -> None:
+        super().build(input_shape)
+        self.embeddings = self.word_vectors
+
+    def call(self, inputs, logits: bool = False):
+        if logits:
+            return _cosine_logits(inputs, self.word_vectors, self.log_scale)
+        return ops.take(self.word_vectors, ops.cast(inputs, "int32"), axis=0)
+
+    def compute_output_shape(self, input_shape, logits: bool = False):
+        return (*input_shape[:-1], self.vocabulary_size) if logits else (*input_shape, self.dimensions)
+
+    def compute_output_spec(self, inputs, logits: bool = False):
+        return keras.KerasTensor(self.compute_output_shape(inputs.shape, logits), dtype=self.compute_dtype)
+
+
 def build_next_word_model(word_vectors: np.ndarray, settings: NextWordSettings) -> keras.Model:
     """Build (not compile) the model over a word2vec matrix ``word_vectors`` (V, D).
 
@@ -81,13 +112,34 @@ def build_next_word_model(word_vectors: np.ndarray, settings: NextWordSettings) 
     "cosine", logits (B, V) for "softmax" (the vector is the layer ``next_vector``); with
     ``every_position`` one per position: (B, T, D) or (B, T, V). ``dropout`` applies to each
     LSTM's inputs, ``output_dropout`` to the last LSTM's outputs (Zaremba et al.'s
-    non-recurrent connections).
+    non-recurrent connections). With ``tie_vectors`` (softmax) one :class:`TiedWordVectors`
+    layer, ``word_embedding``, is both the input Embedding and the output word vectors.
     """
     vocabulary_size, dimensions = word_vectors.shape
     ids = keras.Input(shape=(None,), dtype="int32", name="word_ids")
-    embedding = keras.layers.Embedding(vocabulary_size, dimensions, trainable=settings.train_input_vectors,
-                                       name="word_embedding")
-    hidden = embedding(ids)
+    tied = settings.loss == "softmax" and settings.tie_vectors
+    if tied:
+        embedding = TiedWordVectors(vocabulary_size, dimensions, scale=settings.scale,
+                                    learn_scale=settings.learn_scale, train_vectors=settings.train_output_vectors,
+                                    name="word_embedding")
+    else:
+        embedding = keras.layers.Embedding(vocabulary_size, dimensions, trainable=settings.train_input_vectors,
+                                           name="word_embedding")
+    vector = _lstm_to_vector(embedding(ids), dimensions, settings)
+    outputs = vector
+    if tied:
+        outputs = embedding(vector, logits=True)
+    elif settings.loss == "softmax":
+        head = CosineLogits(vocabulary_size, dimensions, scale=settings.scale, learn_scale=settings.learn_scale,
+                            train_vectors=settings.train_output_vectors, name="cosine_logits")
+        outputs = head(vector)
+        head.word_vectors.assign(word_vectors.astype("float32"))
+    embedding.embeddings.assign(word_vectors.astype("float32"))
+    return keras.Model(ids, outputs, name=f"next_word_{settings.loss}")
+
+
+def _lstm_to_vector(hidden, dimensions: int, settings: NextWordSettings):
+    """The stacked LSTMs, output dropout and ``next_vector`` Dense(D) over input vectors ``hidden``."""
     names = lstm_layer_names(settings.lstm_layers)
     for name in names:
         keeps_sequence = settings.every_position or name != names[-1]
@@ -95,15 +147,7 @@ def build_next_word_model(word_vectors: np.ndarray, settings: NextWordSettings) 
                                    name=name)(hidden)
     if settings.output_dropout > 0:
         hidden = keras.layers.Dropout(settings.output_dropout, name="output_dropout")(hidden)
-    vector = keras.layers.Dense(dimensions, activation="linear", name="next_vector")(hidden)
-    outputs = vector
-    if settings.loss == "softmax":
-        head = CosineLogits(vocabulary_size, dimensions, scale=settings.scale, learn_scale=settings.learn_scale,
-                            train_vectors=settings.train_output_vectors, name="cosine_logits")
-        outputs = head(vector)
-        head.word_vectors.assign(word_vectors.astype("float32"))
-    embedding.embeddings.assign(word_vectors.astype("float32"))
-    return keras.Model(ids, outputs, name=f"next_word_{settings.loss}")
+    return keras.layers.Dense(dimensions, activation="linear", name="next_vector")(hidden)
 
 
 def compile_next_word_model(model: keras.Model, settings: NextWordSettings, total_steps: int = 0) -> None:
@@ -136,6 +180,12 @@ def compile_next_word_model(model: keras.Model, settings: NextWordSettings, tota
 def uses_word_targets(model: keras.Model) -> bool:
     """True when the model is trained on target word ids (softmax), False for target vectors."""
     return any(isinstance(layer, CosineLogits) for layer in model.layers)
+
+
+def output_word_vectors(model: keras.Model) -> np.ndarray:
+    """The word vectors (V, D) a softmax model's logits are cosines against (tied or not)."""
+    head = next(layer for layer in model.layers if isinstance(layer, CosineLogits))
+    return np.asarray(head.word_vectors)
 
 
 def prediction_model(model: keras.Model) -> keras.Model:

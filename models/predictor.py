@@ -36,13 +36,13 @@ def lstm_layer_names(layers: int) -> list[str]:
 def _output_vectors_and_scale(model) -> tuple[np.ndarray, float | None]:
     """The word vectors (V, D) that predictions are decoded against, and the cosine scale.
 
-    The trained output vectors and exp(log_scale) of a softmax model (layer ``cosine_logits``);
-    otherwise the input Embedding's vectors and no scale.
+    The trained output vectors and exp(log_scale) of a softmax model (its layer with a
+    ``log_scale``: ``cosine_logits``, or ``word_embedding`` when tied); otherwise the input
+    Embedding's vectors and no scale.
     """
-    names = {layer.name for layer in model.layers}
-    if "cosine_logits" in names:
-        head = model.get_layer("cosine_logits")
-        return np.asarray(head.word_vectors), float(np.exp(np.asarray(head.log_scale)))
+    heads = [layer for layer in model.layers if hasattr(layer, "log_scale")]
+    if heads:
+        return np.asarray(heads[0].word_vectors), float(np.exp(np.asarray(heads[0].log_scale)))
     return np.asarray(model.get_layer("word_embedding").embeddings), None
 
 

@@ -78,6 +78,7 @@ class NextWordSettings:
     output_dropout: float = 0.0  # on the last LSTM's outputs, before the Dense layer
     train_output_vectors: bool = True  # softmax only: output word vectors start from word2vec and train
     train_input_vectors: bool = True  # the input Embedding starts from word2vec and trains too
+    tie_vectors: bool = False  # softmax only: one word-vector matrix for input and output (trains if train_output_vectors)
     learn_scale: bool = True  # softmax only: the cosine scale is a trained weight
     scale: float = 20.0
     optimizer: str = "adam"  # "adam" or "sgd"

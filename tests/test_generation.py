@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from models.generation import banned_by_ngram, beam_search, generate, generate_ids, truncated_probabilities
-from models.next_word import build_next_word_model, prediction_model
+from models.next_word import build_next_word_model, output_word_vectors, prediction_model
 from models.predictor import NumpyNextWordPredictor
 from models.settings import DecodingSettings, NextWordSettings
 
@@ -78,7 +78,7 @@ def test_wider_beam_finds_a_likelier_sequence(predictor):
 
 def test_numpy_greedy_generation_equals_keras(model, predictor):
     vector_model = prediction_model(model)
-    decoding = np.asarray(model.get_layer("cosine_logits").word_vectors)
+    decoding = output_word_vectors(model)
     decoding = decoding / np.linalg.norm(decoding, axis=1, keepdims=True)
     context = [5, 9, 2]
     for _ in range(25):  # Keras itself, one word at a time: the nearest output vector by cosine

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -16,7 +17,8 @@ from models.decoding import NearestWords
 from corpus.text import join_words
 from models.generation import generate_ids
 from models.predictor import NumpyNextWordPredictor
-from models.next_word import build_next_word_model, prediction_model
+from models.next_word import (build_next_word_model, compile_next_word_model, load_next_word_model,
+                               output_word_vectors, prediction_model)
 from models.settings import NextWordSettings, TrainingSchedule
 from models.training import train_next_word
 
@@ -33,12 +35,13 @@ def word_vectors(seed: int = 1) -> np.ndarray:
     return np.random.default_rng(seed).normal(size=(VOCABULARY, DIMENSIONS)).astype(np.float32)
 
 
-@pytest.mark.parametrize("loss, every_position, layers", [("softmax", True, 1), ("softmax", False, 2),
-                                                          ("mse", False, 1), ("softmax", True, 2)])
-def test_numpy_predictor_equals_keras(loss, every_position, layers):
+@pytest.mark.parametrize("loss, every_position, layers, tied", [
+    ("softmax", True, 1, False), ("softmax", False, 2, False), ("mse", False, 1, False), ("softmax", True, 2, False),
+    ("softmax", True, 1, True)])
+def test_numpy_predictor_equals_keras(loss, every_position, layers, tied):
     keras.utils.set_random_seed(0)
     settings = NextWordSettings(loss=loss, lstm_units=24, every_position=every_position, lstm_layers=layers,
-                                output_dropout=0.3)
+                                output_dropout=0.3, tie_vectors=tied)
     model = build_next_word_model(word_vectors(), settings)
     windows = np.random.default_rng(2).integers(0, VOCABULARY, size=(5, 12)).astype(np.int32)
     expected = prediction_model(model).predict(windows, verbose=0)
@@ -47,7 +50,7 @@ def test_numpy_predictor_equals_keras(loss, every_position, layers):
     if loss == "softmax":
         logits = model.predict(windows, verbose=0)
         logits = logits[:, -1] if every_position else logits
-        cosines = NearestWords(np.asarray(model.get_layer("cosine_logits").word_vectors)).cosines(expected)
+        cosines = NearestWords(output_word_vectors(model)).cosines(expected)
         np.testing.assert_allclose(logits, 20.0 * cosines, rtol=1e-4, atol=1e-4)
         # the model's distribution: a softmax of those logits, computed here independently
         expected_log_p = logits - np.log(np.exp(logits.astype(np.float64)).sum(axis=1, keepdims=True))
@@ -127,6 +130,31 @@ def test_killed_training_resumes_from_last_finished_epoch(tmp_path):
     assert not (tmp_path / "backup").exists()
 
 
+class _KillAfterEpoch(keras.callbacks.Callback):
+    """Raises once the given epoch (0-based) has ended and been backed up."""
+
+    def __init__(self, epoch: int) -> None:
+        super().__init__()
+        self.kill_epoch = epoch
+
+    def on_epoch_end(self, epoch, logs=None):
+        if epoch == self.kill_epoch:
+            raise KeyboardInterrupt("killed")
+
+
+def test_killed_after_the_last_epoch_keeps_every_epoch_and_the_best_weights(tmp_path, caplog):
+    with pytest.raises(KeyboardInterrupt):
+        _train(tmp_path, epochs=3, callbacks=[_KillAfterEpoch(2)])
+    best_before = json.loads((tmp_path / "best.json").read_text(encoding="utf-8"))
+    ids, split, (model, history) = _train(tmp_path, epochs=3)
+    assert len(history["loss"]) == 3 and len(history["heldout_perplexity"]) == 3
+    assert min(history["heldout_perplexity"]) == pytest.approx(best_before["heldout_perplexity"])
+    best = keras.saving.load_model(str(tmp_path / "best.keras"))
+    for kept, saved in zip(model.get_weights(), best.get_weights()):
+        np.testing.assert_array_equal(kept, saved)
+    assert not (tmp_path / "backup").exists()
+
+
 def test_training_and_generation_run_under_jax(tmp_path):
     pytest.importorskip("jax")
     script = textwrap.dedent("""
@@ -147,3 +175,22 @@ def test_training_and_generation_run_under_jax(tmp_path):
     assert done.returncode == 0, done.stderr[-2000:]
     accuracy, generated_correctly = done.stdout.split()[-2:]
     assert float(accuracy) > 0.95 and generated_correctly == "True"
+
+
+def test_tied_word_vectors_are_one_weight_that_trains_and_survives_saving(tmp_path):
+    keras.utils.set_random_seed(0)
+    settings = NextWordSettings(lstm_units=16, tie_vectors=True)
+    model = build_next_word_model(word_vectors(), settings)
+    compile_next_word_model(model, settings, total_steps=10)
+    matrices = [w for w in model.trainable_weights if tuple(w.shape) == (VOCABULARY, DIMENSIONS)]
+    assert len(matrices) == 1  # input and output vectors are the same variable
+    ids = cyclic_stream(200).reshape(-1, 10)
+    model.fit(ids[:, :-1], ids[:, 1:], epochs=1, verbose=0)
+    trained = output_word_vectors(model)
+    assert np.abs(trained - word_vectors()).max() > 1e-4
+    np.testing.assert_array_equal(np.asarray(model.get_layer("word_embedding").embeddings), trained)
+    model.save(tmp_path / "tied.keras")
+    loaded = load_next_word_model(tmp_path / "tied.keras")
+    np.testing.assert_allclose(loaded.predict(ids[:3, :-1], verbose=0), model.predict(ids[:3, :-1], verbose=0),
+                               atol=1e-6)
+    assert len([w for w in loaded.weights if tuple(w.shape) == (VOCABULARY, DIMENSIONS)]) == 1
