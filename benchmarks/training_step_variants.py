@@ -5,9 +5,10 @@ Run from the checkout, after a run folder exists (it reads its ids and word vect
     python benchmarks/training_step_variants.py runs/hongloumeng
     KERAS_BACKEND=jax python benchmarks/training_step_variants.py runs/hongloumeng
 
-Prints windows per second (median of 3 timed epochs after a warm-up) for: streamed
-``PyDataset`` batches vs in-memory arrays, each ``jit_compile`` setting, and ``unroll=True``
-over a fixed window length, at batch 128 and batch 10.
+Prints windows per second (median of 3 timed epochs after a warm-up) for the default preset's
+step (softmax at every position) plain, unrolled and with tied vectors; then, for the blog's MSE
+step: streamed ``PyDataset`` batches vs in-memory arrays, each ``jit_compile`` setting, and
+``unroll=True`` over a fixed window length, at batch 128 and batch 10.
 """
 
 from __future__ import annotations
@@ -20,8 +21,9 @@ import numpy as np
 from gensim.models import KeyedVectors
 
 from corpus.windows import split_windows, window_batch
-from pipeline.bench_timing import timed_rates
+from models.settings import NextWordSettings
 from models.window_data import WindowBatches
+from pipeline.bench_timing import keras_windows_per_second, timed_rates
 
 
 def median_rate(fit, windows: int) -> float:
@@ -44,6 +46,9 @@ def main(run_dir: str) -> None:
     vectors = KeyedVectors.load(os.path.join(run_dir, "word2vec.kv")).vectors
     starts = split_windows(len(ids), 20, 0.0, 0.0).train_starts
     print(f"command: KERAS_BACKEND={keras.backend.backend()} python {' '.join(sys.argv)}")
+    for variant in ({}, {"unroll": True}, {"tie_vectors": True}, {"unroll": True, "tie_vectors": True}):
+        rates = keras_windows_per_second(ids, vectors, NextWordSettings(**variant), 128, 40, 3)
+        print(f"default preset, batch 128, {variant or 'as is'}: {np.median(rates):7.0f} windows/s", flush=True)
     for batch, steps in ((128, 60), (10, 240)):
         inputs, targets = window_batch(ids, starts[: batch * steps], 20)
         arrays = (inputs, vectors[targets])

@@ -105,10 +105,13 @@ class TiedWordVectors(CosineLogits):
         return keras.KerasTensor(self.compute_output_shape(inputs.shape, logits), dtype=self.compute_dtype)
 
 
-def build_next_word_model(word_vectors: np.ndarray, settings: NextWordSettings) -> keras.Model:
+def build_next_word_model(word_vectors: np.ndarray, settings: NextWordSettings,
+                          length: int | None = None) -> keras.Model:
     """Build (not compile) the model over a word2vec matrix ``word_vectors`` (V, D).
 
-    Input: int32 ids (B, T) for any T. Output: predicted next vectors (B, D) for "mse" and
+    Input: int32 ids (B, T) for any T; with ``settings.unroll`` only T = ``length``, the LSTM
+    loop written out step by step (training always sees fixed-length windows; generation and
+    evaluation run in numpy, at any length). Output: predicted next vectors (B, D) for "mse" and
     "cosine", logits (B, V) for "softmax" (the vector is the layer ``next_vector``); with
     ``every_position`` one per position: (B, T, D) or (B, T, V). ``dropout`` applies to each
     LSTM's inputs, ``output_dropout`` to the last LSTM's outputs (Zaremba et al.'s
@@ -116,7 +119,9 @@ def build_next_word_model(word_vectors: np.ndarray, settings: NextWordSettings) 
     layer, ``word_embedding``, is both the input Embedding and the output word vectors.
     """
     vocabulary_size, dimensions = word_vectors.shape
-    ids = keras.Input(shape=(None,), dtype="int32", name="word_ids")
+    if settings.unroll and not length:
+        raise ValueError("an unrolled LSTM needs the window length")
+    ids = keras.Input(shape=(length if settings.unroll else None,), dtype="int32", name="word_ids")
     tied = settings.loss == "softmax" and settings.tie_vectors
     if tied:
         embedding = TiedWordVectors(vocabulary_size, dimensions, scale=settings.scale,
@@ -144,7 +149,7 @@ def _lstm_to_vector(hidden, dimensions: int, settings: NextWordSettings):
     for name in names:
         keeps_sequence = settings.every_position or name != names[-1]
         hidden = keras.layers.LSTM(settings.lstm_units, dropout=settings.dropout, return_sequences=keeps_sequence,
-                                   name=name)(hidden)
+                                   unroll=settings.unroll, name=name)(hidden)
     if settings.output_dropout > 0:
         hidden = keras.layers.Dropout(settings.output_dropout, name="output_dropout")(hidden)
     return keras.layers.Dense(dimensions, activation="linear", name="next_vector")(hidden)

@@ -81,6 +81,7 @@ class NextWordSettings:
     tie_vectors: bool = False  # softmax only: one word-vector matrix for input and output (trains if train_output_vectors)
     learn_scale: bool = True  # softmax only: the cosine scale is a trained weight
     scale: float = 20.0
+    unroll: bool = False  # write the LSTM loop out over the fixed window length (faster steps, a fixed-length model)
     optimizer: str = "adam"  # "adam" or "sgd"
     learning_rate: float = 0.002
     learning_rate_decay: str = "cosine"  # "none" or "cosine" (to 5% of the start over all training steps)

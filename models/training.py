@@ -103,7 +103,7 @@ def train_next_word(ids: np.ndarray, split: WindowSplit, length: int, word_vecto
     work_dir = Path(work_dir)
     work_dir.mkdir(parents=True, exist_ok=True)
     keras.utils.set_random_seed(schedule.seed)
-    model = build_next_word_model(word_vectors, settings)
+    model = build_next_word_model(word_vectors, settings, length)
     target_vectors = None if settings.loss == "softmax" else word_vectors
     train_batches, validation_batches = training_batches(ids, split, length, settings, schedule, target_vectors)
     compile_next_word_model(model, settings, total_steps=len(train_batches) * schedule.epochs)

@@ -58,7 +58,7 @@ def keras_windows_per_second(ids: np.ndarray, vectors: np.ndarray, settings, bat
     from models.training import training_batches
 
     keras.utils.set_random_seed(0)
-    model = build_next_word_model(vectors, settings)
+    model = build_next_word_model(vectors, settings, length)
     compile_next_word_model(model, settings, total_steps=steps * (repeats + 1))
     split = split_windows(len(ids), length, 0.05, 0.05)
     schedule = TrainingSchedule(batch_size=batch_size, max_train_windows=batch_size * steps)

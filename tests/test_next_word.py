@@ -35,14 +35,14 @@ def word_vectors(seed: int = 1) -> np.ndarray:
     return np.random.default_rng(seed).normal(size=(VOCABULARY, DIMENSIONS)).astype(np.float32)
 
 
-@pytest.mark.parametrize("loss, every_position, layers, tied", [
-    ("softmax", True, 1, False), ("softmax", False, 2, False), ("mse", False, 1, False), ("softmax", True, 2, False),
-    ("softmax", True, 1, True)])
-def test_numpy_predictor_equals_keras(loss, every_position, layers, tied):
+@pytest.mark.parametrize("loss, every_position, layers, tied, unroll", [
+    ("softmax", True, 1, False, False), ("softmax", False, 2, False, False), ("mse", False, 1, False, False),
+    ("softmax", True, 2, False, False), ("softmax", True, 1, True, False), ("softmax", True, 1, True, True)])
+def test_numpy_predictor_equals_keras(loss, every_position, layers, tied, unroll):
     keras.utils.set_random_seed(0)
     settings = NextWordSettings(loss=loss, lstm_units=24, every_position=every_position, lstm_layers=layers,
-                                output_dropout=0.3, tie_vectors=tied)
-    model = build_next_word_model(word_vectors(), settings)
+                                output_dropout=0.3, tie_vectors=tied, unroll=unroll)
+    model = build_next_word_model(word_vectors(), settings, length=12)
     windows = np.random.default_rng(2).integers(0, VOCABULARY, size=(5, 12)).astype(np.int32)
     expected = prediction_model(model).predict(windows, verbose=0)
     predictor = NumpyNextWordPredictor.from_model(model)
