@@ -21,6 +21,7 @@ import numpy as np
 
 from corpus.windows import WindowSplit
 from models.callbacks import HeldOutMetrics
+from models.distributed import Shard, check_batch_size
 from models.next_word import build_next_word_model, compile_next_word_model
 from models.settings import NextWordSettings, TrainingSchedule
 from models.window_data import SequenceBatches, WindowBatches
@@ -75,37 +76,46 @@ def _read_best(path: Path, monitor: str) -> float | None:
 
 
 def training_batches(ids: np.ndarray, split: WindowSplit, length: int, settings: NextWordSettings,
-                     schedule: TrainingSchedule, target_vectors: np.ndarray | None):
+                     schedule: TrainingSchedule, target_vectors: np.ndarray | None, shard: Shard = Shard()):
     """The training and validation batches for the settings' objective: back-to-back sequences
-    with a target at every position, or the blog's overlapping windows with one target each."""
+    with a target at every position, or the blog's overlapping windows with one target each;
+    this process's ``shard`` of each."""
     validation_batch = max(schedule.batch_size, 256)
+    validation_batch -= validation_batch % shard.devices
     if settings.every_position:
         train = SequenceBatches(ids, 0, split.validation_boundary, length, schedule.batch_size, target_vectors,
-                                shuffle=True, max_sequences=schedule.max_train_windows, seed=schedule.seed)
+                                shuffle=True, max_sequences=schedule.max_train_windows, seed=schedule.seed,
+                                shard=shard)
         validation = SequenceBatches(ids, split.validation_boundary, split.test_boundary, length, validation_batch,
-                                     target_vectors, shuffle=False)
+                                     target_vectors, shuffle=False, shard=shard)
         return train, validation
     train = WindowBatches(ids, split.train_starts, length, schedule.batch_size, target_vectors, shuffle=True,
-                          windows_per_epoch=schedule.max_train_windows, seed=schedule.seed)
-    validation = WindowBatches(ids, split.validation_starts, length, validation_batch, target_vectors, shuffle=False)
+                          windows_per_epoch=schedule.max_train_windows, seed=schedule.seed, shard=shard)
+    validation = WindowBatches(ids, split.validation_starts, length, validation_batch, target_vectors, shuffle=False,
+                               shard=shard)
     return train, validation
 
 
 def train_next_word(ids: np.ndarray, split: WindowSplit, length: int, word_vectors: np.ndarray,
                     settings: NextWordSettings, schedule: TrainingSchedule, work_dir: str | Path,
-                    extra_callbacks: list | None = None, verbose: int = 1) -> tuple[keras.Model, dict]:
+                    extra_callbacks: list | None = None, verbose: int = 1,
+                    shard: Shard = Shard()) -> tuple[keras.Model, dict]:
     """Train on the training part of ``ids`` (N,) int32 over the word2vec matrix ``word_vectors`` (V, D).
 
     The epoch kept is the best on the validation part (:func:`monitored_metric`); the test
     part is not read. Returns ``(model, history)``: the model with that epoch's weights, and
-    the per-epoch logs of every epoch (those before a resume included).
+    the per-epoch logs of every epoch (those before a resume included). Under data-parallel
+    training (:func:`models.distributed.start_data_parallel` first) ``shard`` says which rows
+    of each global batch this process feeds; each process needs its own ``work_dir``.
     """
     work_dir = Path(work_dir)
     work_dir.mkdir(parents=True, exist_ok=True)
+    check_batch_size(schedule.batch_size, shard)
     keras.utils.set_random_seed(schedule.seed)
     model = build_next_word_model(word_vectors, settings, length)
     target_vectors = None if settings.loss == "softmax" else word_vectors
-    train_batches, validation_batches = training_batches(ids, split, length, settings, schedule, target_vectors)
+    train_batches, validation_batches = training_batches(ids, split, length, settings, schedule, target_vectors,
+                                                         shard)
     compile_next_word_model(model, settings, total_steps=len(train_batches) * schedule.epochs)
     rng = np.random.default_rng(schedule.seed)
     metric_count = min(schedule.metric_windows, len(split.validation_starts))

@@ -4,7 +4,10 @@
 * :class:`SequenceBatches` — back-to-back sequences, the next word after every position.
 
 Only int32 ids are held in memory; each batch is cut when Keras asks for it, so memory does
-not grow with the number of windows.
+not grow with the number of windows. Under data-parallel training each process gets a
+:class:`models.distributed.Shard` and returns only its rows of every global batch; the
+number of windows per epoch is then rounded down to a multiple of the device count, so the
+last global batch splits evenly too.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import keras
 import numpy as np
 
 from corpus.windows import sequence_batch, window_batch
+from models.distributed import Shard
 
 
 class WindowBatches(keras.utils.PyDataset):
@@ -28,7 +32,7 @@ class WindowBatches(keras.utils.PyDataset):
 
     def __init__(self, ids: np.ndarray, starts: np.ndarray, length: int, batch_size: int,
                  target_vectors: np.ndarray | None = None, shuffle: bool = True,
-                 windows_per_epoch: int = 0, seed: int = 0, **kwargs) -> None:
+                 windows_per_epoch: int = 0, seed: int = 0, shard: Shard = Shard(), **kwargs) -> None:
         super().__init__(**kwargs)
         if batch_size < 1:
             raise ValueError(f"batch_size must be at least 1, got {batch_size}")
@@ -41,6 +45,8 @@ class WindowBatches(keras.utils.PyDataset):
         self.target_vectors = None if target_vectors is None else target_vectors.astype(np.float32)
         self.shuffle = shuffle
         self.windows_per_epoch = min(windows_per_epoch, len(starts)) if windows_per_epoch > 0 else len(starts)
+        self.windows_per_epoch -= self.windows_per_epoch % shard.devices
+        self.shard = shard
         self.rng = np.random.default_rng(seed)
         self.starts = self.all_starts[: self.windows_per_epoch]
         self.on_epoch_end()
@@ -50,7 +56,7 @@ class WindowBatches(keras.utils.PyDataset):
 
     def __getitem__(self, index: int):
         starts = self.starts[index * self.batch_size : (index + 1) * self.batch_size]
-        inputs, targets = window_batch(self.ids, starts, self.length)
+        inputs, targets = window_batch(self.ids, starts[self.shard.rows(len(starts))], self.length)
         if self.target_vectors is not None:
             return inputs, self.target_vectors[targets]
         return inputs, targets
@@ -72,7 +78,7 @@ class SequenceBatches(keras.utils.PyDataset):
 
     def __init__(self, ids: np.ndarray, begin: int, end: int, length: int, batch_size: int,
                  target_vectors: np.ndarray | None = None, shuffle: bool = True, max_sequences: int = 0,
-                 seed: int = 0, **kwargs) -> None:
+                 seed: int = 0, shard: Shard = Shard(), **kwargs) -> None:
         super().__init__(**kwargs)
         if batch_size < 1:
             raise ValueError(f"batch_size must be at least 1, got {batch_size}")
@@ -86,6 +92,8 @@ class SequenceBatches(keras.utils.PyDataset):
         self.count = (end - begin - 1) // length - 1  # sequences that fit whatever the offset
         if max_sequences > 0:
             self.count = min(self.count, max_sequences)
+        self.count -= self.count % shard.devices
+        self.shard = shard
         self.starts = np.arange(self.count, dtype=np.int64) * length + begin
         self.on_epoch_end()
 
@@ -94,7 +102,7 @@ class SequenceBatches(keras.utils.PyDataset):
 
     def __getitem__(self, index: int):
         starts = self.starts[index * self.batch_size : (index + 1) * self.batch_size]
-        inputs, targets = sequence_batch(self.ids, starts, self.length)
+        inputs, targets = sequence_batch(self.ids, starts[self.shard.rows(len(starts))], self.length)
         if self.target_vectors is not None:
             return inputs, self.target_vectors[targets]
         return inputs, targets

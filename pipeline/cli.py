@@ -12,7 +12,7 @@ from pathlib import Path
 
 from corpus.text import close_matches
 from models.settings import DECODING_METHODS
-from pipeline import __version__, demo_cli, run_folder
+from pipeline import __version__, demo_cli, distributed_cli, run_folder
 from pipeline.config import FixEncodingConfig, SegmentConfig, Word2VecConfig, load_config, to_toml
 from pipeline.errors import USER_ERRORS, write_crash_log
 from pipeline.quiet import import_tensorflow_quietly, verbose_requested
@@ -86,6 +86,7 @@ def _add_pipeline_commands(commands) -> None:
     run.add_argument("--until", choices=STAGE_NAMES, help="stop after this stage")
     run.add_argument("--force", action="store_true", help="re-run every stage")
     _add_config_options(run)
+    distributed_cli.add_distribution_options(run)
     run.set_defaults(handler=command_run, uses_keras=True)
 
     config = commands.add_parser("config", help="show the effective config")
@@ -138,7 +139,8 @@ def _add_text_commands(commands) -> None:
 def _add_run_commands(commands) -> None:
     """The stages that work on a run folder: ``windows``, ``train``, ``evaluate``, ``generate``."""
     _add_run_folder_command(commands, "windows", "Build the id stream and the train / validation / test split of a run.")
-    _add_run_folder_command(commands, "train", "Train the next-word LSTM of a run (TensorBoard logs in RUN/logs).")
+    train = _add_run_folder_command(commands, "train", "Train the next-word LSTM of a run (TensorBoard logs in RUN/logs).")
+    distributed_cli.add_distribution_options(train)
     _add_run_folder_command(commands, "evaluate", "Score the model on the test text beside n-gram models, and measure generation.")
 
     generate = commands.add_parser(
@@ -204,10 +206,16 @@ def _print_outcome(outcome) -> None:
 def command_run(args) -> int:
     from pipeline.stages.evaluate import format_table
 
-    config = load_config(args.config, args.overrides, args.preset)
+    config = load_config(args.config, [*args.overrides, *distributed_cli.distribution_overrides(args)], args.preset)
     run_dir = args.run_dir or run_folder.default_run_dir(args.corpus)
     print(f"run folder: {run_dir}")
-    run_pipeline(args.corpus, run_dir, config, until=args.until, force=args.force,
+    force = args.force
+    if args.local_processes and STAGE_NAMES.index(args.until or STAGE_NAMES[-1]) >= STAGE_NAMES.index("train"):
+        run_pipeline(args.corpus, run_dir, config, until="windows", force=force, progress=not args.quiet,
+                     report=_print_outcome)
+        distributed_cli.train_in_local_processes(args, run_dir, args.corpus, config, force)
+        force = False
+    run_pipeline(args.corpus, run_dir, config, until=args.until, force=force,
                  progress=not args.quiet, report=_print_outcome)
     if (run_dir / run_folder.EVALUATION).is_file() and args.until in (None, "evaluate", "generate"):
         print(format_table(run_folder.read_json(run_dir, run_folder.EVALUATION)))
@@ -219,7 +227,15 @@ def command_run(args) -> int:
 def command_stage(args) -> int:
     from pipeline.stages.evaluate import format_table
 
-    config = run_folder.run_folder_config(args.run_dir, args.config, args.overrides, args.preset)
+    config = run_folder.run_folder_config(args.run_dir, args.config,
+                                          [*args.overrides, *distributed_cli.distribution_overrides(args)], args.preset)
+    if args.stage == "train" and getattr(args, "local_processes", 0):
+        corpus = run_folder.recorded_corpus(args.run_dir)
+        run_pipeline(corpus, args.run_dir, config, until="windows", progress=not args.quiet, report=_print_outcome)
+        distributed_cli.train_in_local_processes(args, args.run_dir, corpus, config, args.force)
+        return 0
+    if args.stage == "train" and distributed_cli.run_as_worker(args.run_dir, config):
+        return 0
     outcomes = run_pipeline(run_folder.recorded_corpus(args.run_dir), args.run_dir, config, until=args.stage,
                             force_stage=args.stage if args.force else None,
                             progress=not args.quiet, report=_print_outcome)

@@ -107,6 +107,34 @@ class GenerateConfig(DecodingSettings):
 
 
 @dataclass
+class DistributeConfig:
+    """The ``[distribute]`` section: data-parallel training on the JAX backend (see
+    :mod:`models.distributed`). Never part of a cache key: it changes where training runs,
+    not what it learns. The ``KERAS_DISTRIBUTION_JOB_ADDRESSES`` / ``_NUM_PROCESSES`` /
+    ``_PROCESS_ID`` environment variables, when set, fill the last three and switch it on."""
+
+    enabled: bool = _not_hashed(False)  # shard every batch over all devices of all processes
+    coordinator: str = _not_hashed("")  # host:port of process 0 (several processes only)
+    num_processes: int = _not_hashed(1)
+    process_id: int = _not_hashed(0)  # 0 writes the model, logs and manifest
+
+    RANGES: ClassVar[dict[str, Bound]] = {"num_processes": AT_LEAST_ONE, "process_id": NOT_NEGATIVE}
+
+    def from_environment(self, environ: dict[str, str]) -> "DistributeConfig":
+        """These settings with the Keras distribution variables of ``environ`` applied."""
+        names = ("KERAS_DISTRIBUTION_JOB_ADDRESSES", "KERAS_DISTRIBUTION_NUM_PROCESSES",
+                 "KERAS_DISTRIBUTION_PROCESS_ID")
+        if not any(name in environ for name in names):
+            return self
+        try:
+            return DistributeConfig(
+                True, environ.get(names[0], self.coordinator).split(",")[0],
+                int(environ.get(names[1], self.num_processes)), int(environ.get(names[2], self.process_id)))
+        except ValueError:
+            raise ConfigError(f"{names[1]} and {names[2]} must be whole numbers") from None
+
+
+@dataclass
 class PipelineConfig:
     fix_encoding: FixEncodingConfig = field(default_factory=FixEncodingConfig)
     segment: SegmentConfig = field(default_factory=SegmentConfig)
@@ -115,6 +143,7 @@ class PipelineConfig:
     train: TrainConfig = field(default_factory=TrainConfig)
     evaluate: EvaluateConfig = field(default_factory=EvaluateConfig)
     generate: GenerateConfig = field(default_factory=GenerateConfig)
+    distribute: DistributeConfig = field(default_factory=DistributeConfig)
 
 
 SECTION_NAMES = {f.name.replace("_", "-"): f.name for f in dataclasses.fields(PipelineConfig)}

@@ -8,6 +8,7 @@ folder need only its path.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import shutil
 import time
@@ -16,7 +17,7 @@ from pathlib import Path
 from typing import Callable
 
 from pipeline import run_folder
-from pipeline.config import PipelineConfig, hashed_settings, to_toml
+from pipeline.config import DistributeConfig, PipelineConfig, hashed_settings, to_toml
 from pipeline.files import run_folder_lock, sha256_of_path, write_text_atomic
 from pipeline.manifest import code_hash, outputs_intact, stage_key, write_manifest
 from pipeline.run_folder import RunContext, RunFolderError, read_manifest
@@ -79,6 +80,20 @@ def _run_or_skip(stage: Stage, context: RunContext, upstream: list[str], force: 
     return StageOutcome(stage.name, "ran", seconds, details), key
 
 
+def stage_is_current(corpus: str | Path, run_dir: str | Path, config: PipelineConfig, name: str) -> bool:
+    """True when :func:`run_pipeline` would skip stage ``name`` now: its key (and those of the
+    stages before it) match their manifests and its outputs are intact. Reads, writes nothing."""
+    context = RunContext(Path(run_dir), Path(corpus).resolve(), config, False)
+    upstream: list[str] = []
+    for stage in STAGES:
+        key = _stage_key(stage, context, upstream)[0]
+        manifest = read_manifest(context.run_dir, stage.name)
+        if stage.name == name:
+            return bool(manifest) and manifest.get("key") == key and outputs_intact(context.run_dir, manifest)
+        upstream.append(key)
+    raise ValueError(f"unknown stage {name!r}; stages: {', '.join(STAGE_NAMES)}")
+
+
 def run_pipeline(corpus: str | Path, run_dir: str | Path, config: PipelineConfig, until: str | None = None,
                  force: bool = False, force_stage: str | None = None, progress: bool = True,
                  report: Callable[[StageOutcome], None] | None = None) -> list[StageOutcome]:
@@ -101,7 +116,9 @@ def run_pipeline(corpus: str | Path, run_dir: str | Path, config: PipelineConfig
     try:
         with run_folder_lock(run_dir / run_folder.LOCK):
             write_text_atomic(run_dir / run_folder.RUN_RECORD, run_folder.record_corpus_text(corpus))
-            write_text_atomic(run_dir / run_folder.CONFIG, to_toml(config))
+            # [distribute] says where this call trains, not what the folder holds: not recorded
+            write_text_atomic(run_dir / run_folder.CONFIG, to_toml(dataclasses.replace(config,
+                                                                                   distribute=DistributeConfig())))
             context = RunContext(run_dir, corpus, config, progress)
             upstream: list[str] = []
             for stage in STAGES:

@@ -5,12 +5,18 @@ Writes ``RUN/model.keras`` (the epoch chosen on the validation part), ``RUN/pred
 ``RUN/logs/<loss>-<settings hash>/`` and resume state under ``RUN/train_work/`` (removed
 when training finishes). A killed training started again with the same settings continues
 from the last finished epoch.
+
+With ``[distribute] enabled`` (or the Keras distribution environment variables) training is
+data parallel over every device of every process (:mod:`models.distributed`, JAX backend):
+process 0 runs this stage and writes everything above; processes 1.. run
+:func:`run_worker`, which writes only its resume state, ``RUN/train_work-process-<k>/``.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 import sys
 import time
@@ -18,22 +24,54 @@ from pathlib import Path
 from typing import Any
 
 from corpus.text import join_words
+from models.distributed import Shard, finish_data_parallel, start_data_parallel
 from models.generation import generate_ids
 from models.predictor import NumpyNextWordPredictor
 from models.settings import DecodingSettings
 from models.training import train_next_word
 from pipeline import run_folder
-from pipeline.config import hashed_settings
+from pipeline.config import PipelineConfig, hashed_settings
 from pipeline.files import atomic_output, sha256_of_file
 from pipeline.run_folder import RunContext
 from pipeline.tensorboard import tensorboard_callbacks, write_projector
 
 
-def _settings_digest(context: RunContext) -> str:
+def _settings_digest(config: PipelineConfig, run_dir: Path) -> str:
     """A short hash of the training settings and the windows file: names the logs and resume state."""
-    payload = json.dumps({"train": hashed_settings(context.config.train),
-                          "windows": sha256_of_file(context.path(run_folder.WINDOWS))}, sort_keys=True)
+    payload = json.dumps({"train": hashed_settings(config.train),
+                          "windows": sha256_of_file(run_dir / run_folder.WINDOWS)}, sort_keys=True)
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:10]
+
+
+def _start_distribution(config: PipelineConfig) -> Shard:
+    """Join the data-parallel processes if the config or the environment asks for it; else one
+    process, no distribution."""
+    distribute = config.distribute.from_environment(dict(os.environ))
+    if not distribute.enabled:
+        return Shard()
+    return start_data_parallel(distribute.coordinator, distribute.num_processes, distribute.process_id,
+                               config.train.seed)
+
+
+def is_worker(config: PipelineConfig) -> bool:
+    """True in processes 1.. of a data-parallel training (they run :func:`run_worker`)."""
+    distribute = config.distribute.from_environment(dict(os.environ))
+    return distribute.enabled and distribute.process_id > 0
+
+
+def run_worker(run_dir: Path, config: PipelineConfig) -> None:
+    """Process k > 0 of a data-parallel training: feed its share of every batch of the training
+    that process 0 runs as the stage. Reads ``RUN/windows.npz`` and ``RUN/word2vec.kv``;
+    writes only ``RUN/train_work-process-<k>/`` (resume state, removed when training ends)."""
+    shard = _start_distribution(config)
+    windows = run_folder.load_windows(run_dir)
+    vectors = run_folder.load_vectors(run_dir)
+    work_dir = run_dir / f"{run_folder.TRAIN_WORK}-process-{shard.index}"
+    _fresh_work_dir(work_dir, _settings_digest(config, run_dir))
+    train_next_word(windows.ids, windows.split, windows.length, vectors.vectors, settings=config.train,
+                    schedule=config.train, work_dir=work_dir, verbose=0, shard=shard)
+    finish_data_parallel()
+    shutil.rmtree(work_dir)
 
 
 def _fresh_work_dir(work_dir: Path, digest: str) -> None:
@@ -48,9 +86,10 @@ def _fresh_work_dir(work_dir: Path, digest: str) -> None:
 def run(context: RunContext) -> dict[str, Any]:
     """The stage: ``RUN/windows.npz`` + ``RUN/word2vec.kv`` -> ``RUN/model.keras``; returns details."""
     settings = context.config.train
+    shard = _start_distribution(context.config)
     windows = run_folder.load_windows(context.run_dir)
     vectors = run_folder.load_vectors(context.run_dir)
-    digest = _settings_digest(context)
+    digest = _settings_digest(context.config, context.run_dir)
     work_dir = context.path(run_folder.TRAIN_WORK)
     _fresh_work_dir(work_dir, digest)
     log_dir = context.path(run_folder.LOGS) / f"{settings.loss}-{digest}"
@@ -67,8 +106,10 @@ def run(context: RunContext) -> dict[str, Any]:
     model, history = train_next_word(
         windows.ids, windows.split, length, vectors.vectors, settings=settings, schedule=settings, work_dir=work_dir,
         extra_callbacks=tensorboard_callbacks(log_dir, make_sample, settings.histograms),
-        verbose=1 if context.progress and sys.stdout.isatty() else 2)
+        verbose=1 if context.progress and sys.stdout.isatty() else 2, shard=shard)
     seconds = time.perf_counter() - started
+    if shard.devices > 1:
+        finish_data_parallel()
     predictor = NumpyNextWordPredictor.from_model(model)
     with atomic_output(context.path(run_folder.MODEL), suffix=".keras") as temporary:
         model.save(temporary)
@@ -81,4 +122,5 @@ def run(context: RunContext) -> dict[str, Any]:
     predictions = windows.split.validation_boundary * epochs  # one per training word and epoch
     return {"history": history, "epochs_run": epochs, "seconds_training": round(seconds, 1),
             "predictions_per_second": round(predictions / seconds, 1) if seconds else None,
-            "scale": predictor.scale, "log_dir": str(log_dir.relative_to(context.run_dir))}
+            "scale": predictor.scale, "log_dir": str(log_dir.relative_to(context.run_dir)),
+            "processes": shard.count, "devices": shard.devices}
