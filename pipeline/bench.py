@@ -52,16 +52,51 @@ def cpu_model() -> str:
     return platform.processor() or "unknown CPU"
 
 
-def measure(name: str, unit: str, task: str, arguments: dict, note: str = "") -> BenchRow:
+def measure(name: str, unit: str, task: str, arguments: dict, note: str = "", env: dict | None = None) -> BenchRow:
     """Run one ``pipeline.bench_worker`` task and summarise its rates."""
     done = subprocess.run([sys.executable, "-m", "pipeline.bench_worker", task, json.dumps(arguments)],
-                          capture_output=True, text=True, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+                          capture_output=True, text=True,
+                          env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", **(env or {})})
     if done.returncode != 0:
         tail = done.stderr.strip().splitlines()[-1:] or ["no output"]
         return BenchRow(name, unit, None, None, None, None, f"failed: {tail[0][:120]}")
-    result = json.loads(done.stdout.strip().splitlines()[-1])
+    return _row(name, unit, done.stdout, note)
+
+
+def _row(name: str, unit: str, stdout: str, note: str) -> BenchRow:
+    result = json.loads(stdout.strip().splitlines()[-1])
     rates = result["rates"]
     return BenchRow(name, unit, statistics.median(rates), min(rates), max(rates), result["peak_rss_mb"], note)
+
+
+def measure_processes(name: str, count: int, task: str, arguments: dict, note: str = "") -> BenchRow:
+    """Run one ``pipeline.bench_worker`` task as ``count`` data-parallel processes (JAX, one share
+    of the cores each); the rates are process 0's, of global windows."""
+    from pipeline.launcher import start_processes, stop_processes, wait_for_processes
+
+    with tempfile.TemporaryFile("w+", encoding="utf-8") as first_stdout:
+        processes = start_processes(count, [sys.executable, "-m", "pipeline.bench_worker", task,
+                                            json.dumps(arguments)], first_stdout=first_stdout)
+        try:
+            wait_for_processes(processes, 0.2)
+        except ValueError as error:
+            return BenchRow(name, "windows/s", None, None, None, None, f"failed: {error}")
+        finally:
+            stop_processes(processes)
+        first_stdout.seek(0)
+        return _row(name, "windows/s", first_stdout.read(), note)
+
+
+def data_parallel_rows(run_dir: Path, cores: int, steps: int, repeats: int) -> list[BenchRow]:
+    """The default preset's step on JAX: one process using every core, against one process per
+    core joined data parallel (the same global batch of 128)."""
+    arguments = {"run_dir": str(run_dir), "preset": "default", "batch_size": 128, "steps": steps, "repeats": repeats}
+    single = measure(f"train jax default, 1 process x {cores} threads", "windows/s", "train-keras", arguments,
+                     env={"KERAS_BACKEND": "jax", "JAX_PLATFORMS": "cpu"})
+    if cores < 2:
+        return [single]
+    return [single, measure_processes(f"train jax default, {cores} processes x 1 core", cores, "train-keras",
+                                      arguments)]
 
 
 def prepare_corpus(corpus: Path, quick: bool, folder: Path) -> Path:
@@ -106,6 +141,7 @@ def run_benchmarks(corpus: Path, quick: bool, work_dir: Path, command: str) -> d
         rows.append(measure(torch_name, "windows/s", "train-torch-" + preset,
                             {"run_dir": str(run_dir), "batch_size": batch, "threads": cores,
                              "steps": train_steps, "repeats": repeats}))
+    rows.extend(data_parallel_rows(run_dir, cores, steps, repeats))
     for method, label in (("nearest", "nearest word (the blog's)"), ("sample", "default sampling")):
         rows.append(measure(f"generate {label}", "words/s", "generate",
                             {"run_dir": str(run_dir), "method": method, "words": 200 if quick else 1000,
@@ -149,6 +185,12 @@ def format_report(report: dict) -> str:
         if ours and theirs:
             lines.append(f"{label}, batch {batch}: keras / pytorch = {ours / theirs:.2f}"
                          + (f"; keras at {ours / bound:.0%} of the LSTM matmul bound" if matmul else ""))
+    parallel = [row for row in report["rows"] if row["name"].startswith("train jax default")]
+    if len(parallel) == 2 and parallel[0]["median"] and parallel[1]["median"]:
+        processes = int(parallel[1]["name"].split(", ")[1].split()[0])
+        lines.append(f"data parallel: {processes} processes give {parallel[1]['median'] / parallel[0]['median']:.2f}x "
+                     f"one process using the same cores (scaling efficiency "
+                     f"{parallel[1]['median'] / parallel[0]['median']:.0%})")
     return "\n".join(lines)
 
 

@@ -47,10 +47,12 @@ def matmul_gflops(size: int = 2048, repeats: int = 5) -> list[float]:
 
 
 def keras_windows_per_second(ids: np.ndarray, vectors: np.ndarray, settings, batch_size: int, steps: int,
-                             repeats: int, length: int = 20) -> list[float]:
+                             repeats: int, length: int = 20, shard=None) -> list[float]:
     """Training windows (of ``length`` words) per second of the project's model with ``settings``
     (:class:`models.settings.NextWordSettings`), ``model.fit`` on the batches its objective uses:
-    with ``every_position`` each window trains ``length`` predictions, else one."""
+    with ``every_position`` each window trains ``length`` predictions, else one. Under
+    data-parallel training, ``shard`` (:class:`models.distributed.Shard`) is this process's
+    share of every global batch; the rate is of global windows."""
     import keras
 
     from models.next_word import build_next_word_model, compile_next_word_model
@@ -63,7 +65,7 @@ def keras_windows_per_second(ids: np.ndarray, vectors: np.ndarray, settings, bat
     split = split_windows(len(ids), length, 0.05, 0.05)
     schedule = TrainingSchedule(batch_size=batch_size, max_train_windows=batch_size * steps)
     batches, _ = training_batches(ids, split, length, settings, schedule,
-                                  None if settings.loss == "softmax" else vectors)
+                                  None if settings.loss == "softmax" else vectors, *([shard] if shard else []))
     return timed_rates(lambda: model.fit(batches, epochs=1, verbose=0), batch_size * steps, repeats)
 
 

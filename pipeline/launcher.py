@@ -69,7 +69,7 @@ def _describe(returncode: int) -> str:
     return f"exited with status {returncode}"
 
 
-def _stop(processes: list[subprocess.Popen]) -> None:
+def stop_processes(processes: list[subprocess.Popen]) -> None:
     for process in processes:
         if process.poll() is None:
             process.terminate()
@@ -82,6 +82,27 @@ def _stop(processes: list[subprocess.Popen]) -> None:
             process.wait()
 
 
+def start_processes(count: int, command: list[str], quiet_command: list[str] | None = None,
+                    first_stdout=None) -> list[subprocess.Popen]:
+    """Start ``count`` processes of ``command`` joined as one data-parallel job on 127.0.0.1 (the
+    Keras distribution variables, JAX backend), each pinned to its share of the cores. Processes
+    1.. run ``quiet_command`` (default ``command``) with their output discarded; process 0 writes
+    to ``first_stdout`` (default: this terminal)."""
+    port = free_port()
+    shares = core_shares(sorted(os.sched_getaffinity(0)), count)
+    processes = []
+    for index in range(count):
+        env = {**os.environ, "KERAS_BACKEND": "jax", "JAX_PLATFORMS": os.environ.get("JAX_PLATFORMS", "cpu"),
+               "KERAS_DISTRIBUTION_JOB_ADDRESSES": f"127.0.0.1:{port}",
+               "KERAS_DISTRIBUTION_NUM_PROCESSES": str(count), "KERAS_DISTRIBUTION_PROCESS_ID": str(index)}
+        arguments = command if index == 0 else (quiet_command or command)
+        processes.append(subprocess.Popen(arguments, env=env, text=True,
+                                          stdout=first_stdout if index == 0 else subprocess.DEVNULL,
+                                          preexec_fn=_child_setup(shares[index])))
+    logger.info("started %d processes on 127.0.0.1:%d, cores %s", count, port, shares)
+    return processes
+
+
 def launch_local_processes(count: int, arguments: list[str], poll_seconds: float = 0.2,
                            on_start: Callable[[list[subprocess.Popen]], None] | None = None) -> None:
     """Run ``python -m pipeline.cli ARGUMENTS`` as ``count`` data-parallel processes and wait.
@@ -90,26 +111,17 @@ def launch_local_processes(count: int, arguments: list[str], poll_seconds: float
     :class:`DistributionError` naming the first process that fails (after stopping the rest).
     ``on_start`` gets the processes once started (tests use it to kill one).
     """
-    port = free_port()
-    shares = core_shares(sorted(os.sched_getaffinity(0)), count)
-    processes = []
-    for index in range(count):
-        env = {**os.environ, "KERAS_BACKEND": "jax", "JAX_PLATFORMS": os.environ.get("JAX_PLATFORMS", "cpu"),
-               "KERAS_DISTRIBUTION_JOB_ADDRESSES": f"127.0.0.1:{port}",
-               "KERAS_DISTRIBUTION_NUM_PROCESSES": str(count), "KERAS_DISTRIBUTION_PROCESS_ID": str(index)}
-        command = [sys.executable, "-m", "pipeline.cli", *([] if index == 0 else ["-q"]), *arguments]
-        processes.append(subprocess.Popen(command, env=env, stdout=None if index == 0 else subprocess.DEVNULL,
-                                          preexec_fn=_child_setup(shares[index])))
-    logger.info("started %d processes on 127.0.0.1:%d, cores %s", count, port, shares)
+    command = [sys.executable, "-m", "pipeline.cli"]
+    processes = start_processes(count, [*command, *arguments], [*command, "-q", *arguments])
     if on_start:
         on_start(processes)
     try:
-        _wait(processes, poll_seconds)
+        wait_for_processes(processes, poll_seconds)
     finally:
-        _stop(processes)
+        stop_processes(processes)
 
 
-def _wait(processes: list[subprocess.Popen], poll_seconds: float) -> None:
+def wait_for_processes(processes: list[subprocess.Popen], poll_seconds: float) -> None:
     """Return once all have exited with 0 (or process 0 has, and the rest had time to);
     raise :class:`DistributionError` at the first that fails."""
     finished_at = None

@@ -8,6 +8,7 @@ import pytest
 
 from pipeline.bench_timing import lstm_training_flops_per_window
 from pipeline.cli import main
+from pipeline.config import default_workers
 from tests.conftest import corpus_file
 
 
@@ -17,16 +18,21 @@ def test_flops_formula():
 
 @pytest.mark.slow
 def test_quick_bench_measures_every_row(tmp_path, capsys):
+    cores = default_workers(0)
     out = tmp_path / "bench.json"
     assert main(["-q", "bench", "--quick", "--corpus", str(corpus_file("rulinwaishi.txt")), "--out", str(out)]) == 0
     report = json.loads(out.read_text(encoding="utf-8"))
     rows = {row["name"]: row for row in report["rows"]}
     for name in ("fix-encoding", "segment, 1 worker", "word2vec (blog settings, 15 epochs)",
                  "train keras default preset (every position, softmax, Adam), batch 128",
-                 "generate nearest word (the blog's)", "generate default sampling"):
+                 "generate nearest word (the blog's)", "generate default sampling",
+                 f"train jax default, 1 process x {cores} threads"):
         row = rows[name]
         assert row["median"] > 0 and row["low"] <= row["median"] <= row["high"], name
         assert 10 < row["peak_rss_mb"] < 4000, name
     assert report["flops_per_window"] == 38_400_000
     printed = capsys.readouterr().out
-    assert "command: lstmlab bench" in printed and "matmul bound" in printed
+    assert "command: lstmlab bench" in printed and "matmul bound" in printed 
+    if cores > 1:
+        assert rows[f"train jax default, {cores} processes x 1 core"]["median"] > 0
+        assert f"data parallel: {cores} processes" in printed
