@@ -168,11 +168,13 @@ def compile_next_word_model(model: keras.Model, settings: NextWordSettings, tota
         if total_steps < 1:
             raise ValueError("cosine learning-rate decay needs the total number of training steps")
         learning_rate = keras.optimizers.schedules.CosineDecay(settings.learning_rate, total_steps, alpha=0.05)
-    clipping = {"global_clipnorm": settings.clip_norm} if settings.clip_norm > 0 else {}
+    options = {"global_clipnorm": settings.clip_norm} if settings.clip_norm > 0 else {}
+    if settings.ema_momentum > 0:  # Polyak averaging, kept by the optimizer (see models.training)
+        options.update(use_ema=True, ema_momentum=settings.ema_momentum)
     if settings.optimizer == "adam":
-        optimizer = keras.optimizers.Adam(learning_rate, **clipping)
+        optimizer = keras.optimizers.Adam(learning_rate, **options)
     else:
-        optimizer = keras.optimizers.SGD(learning_rate, **clipping)
+        optimizer = keras.optimizers.SGD(learning_rate, **options)
     if settings.loss == "softmax":
         loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
     elif settings.loss == "mse":

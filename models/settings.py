@@ -86,10 +86,11 @@ class NextWordSettings:
     learning_rate: float = 0.003
     learning_rate_decay: str = "cosine"  # "none" or "cosine" (to 5% of the start over all training steps)
     clip_norm: float = 0.0  # clip the global gradient norm to this (0 = no clipping)
+    ema_momentum: float = 0.0  # > 0: held-out figures, checkpoints and the model use an exponential moving average of the weights
 
     RANGES: ClassVar[dict[str, Bound]] = {
         "lstm_units": AT_LEAST_ONE, "lstm_layers": AT_LEAST_ONE, "dropout": BELOW_ONE, "output_dropout": BELOW_ONE,
-        "scale": POSITIVE, "learning_rate": POSITIVE, "clip_norm": NOT_NEGATIVE}
+        "scale": POSITIVE, "learning_rate": POSITIVE, "clip_norm": NOT_NEGATIVE, "ema_momentum": BELOW_ONE}
     CHOICES: ClassVar[dict[str, tuple[str, ...]]] = {
         "loss": LOSSES, "optimizer": ("adam", "sgd"), "learning_rate_decay": ("none", "cosine")}
 

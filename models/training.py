@@ -123,7 +123,10 @@ def train_next_word(ids: np.ndarray, split: WindowSplit, length: int, word_vecto
     monitor, mode = monitored_metric(settings)
     best_path, best_json = work_dir / "best.keras", work_dir / "best.json"
     best_so_far = _read_best(best_json, monitor)
-    callbacks = [
+    # With weight averaging the averaged weights are swapped in at each epoch's end (before the
+    # callbacks below score, checkpoint and back up) and out again before the next epoch.
+    callbacks = [keras.callbacks.SwapEMAWeights(swap_on_epoch=True)] if settings.ema_momentum > 0 else []
+    callbacks += [
         HeldOutMetrics(ids, metric_starts, length),
         keras.callbacks.BackupAndRestore(str(work_dir / "backup")),
         keras.callbacks.ModelCheckpoint(str(best_path), monitor=monitor, mode=mode, save_best_only=True,

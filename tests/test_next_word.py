@@ -194,3 +194,23 @@ def test_tied_word_vectors_are_one_weight_that_trains_and_survives_saving(tmp_pa
     np.testing.assert_allclose(loaded.predict(ids[:3, :-1], verbose=0), model.predict(ids[:3, :-1], verbose=0),
                                atol=1e-6)
     assert len([w for w in loaded.weights if tuple(w.shape) == (VOCABULARY, DIMENSIONS)]) == 1
+
+
+def test_weight_averaging_scores_and_keeps_the_averaged_weights(tmp_path):
+    """With ema_momentum 0.99 the average starts at the weights after the first step and then
+    takes 1% of each later step's weights, so after one short epoch (10 Adam steps) the kept
+    model is still about the first step's: much closer to the initial weights than the plain
+    model after 10 steps (measured: 0.33 of its distance)."""
+    ids = cyclic_stream()
+    split = split_windows(len(ids), 8, 0.1, 0.05)
+    schedule = TrainingSchedule(batch_size=32, epochs=1, max_train_windows=320, metric_windows=200, seed=3)
+    keras.utils.set_random_seed(3)
+    initial = build_next_word_model(word_vectors(), NextWordSettings(lstm_units=32)).get_weights()
+    distances = {}
+    for momentum in (0.0, 0.99):
+        settings = NextWordSettings(lstm_units=32, learning_rate=0.01, ema_momentum=momentum)
+        model, history = train_next_word(ids, split, 8, word_vectors(), settings, schedule, tmp_path / str(momentum),
+                                         verbose=0)
+        kernel = model.get_layer("lstm").get_weights()[1]
+        distances[momentum] = np.linalg.norm(kernel - initial[2]) / np.linalg.norm(initial[2])
+    assert distances[0.99] < 0.5 * distances[0.0]
