@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from pipeline.cli import main
 
@@ -149,3 +151,23 @@ def test_random_generate_and_similar_arguments_exit_0_or_2(finished_run, capsys)
         capsys.readouterr()
 
     check()
+
+
+@pytest.mark.slow
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(length=st.integers(-10, 40), temperature=st.floats(-2, 3) | st.just(float("nan")),
+       top_k=st.integers(-5, 30), top_p=st.floats(-1, 2) | st.just(float("nan")), k=st.integers(-3, 12))
+def test_random_generate_and_similar_arguments_give_text_or_one_clear_error(finished_run, capsys, length,
+                                                                          temperature, top_k, top_p, k):
+    valid = length >= 1 and temperature >= 0 and top_k >= 0 and 0 < top_p <= 1  # False for NaN
+    status = main(["-q", "generate", str(finished_run), "--seed", "王冕", f"--length={length}",
+                   f"--temperature={temperature!r}", f"--top-k={top_k}", f"--top-p={top_p!r}"])
+    printed = capsys.readouterr()
+    assert status == (0 if valid else 2), printed.err
+    assert ("王冕" in printed.out) if valid else (printed.err.startswith("lstmlab: error:") and
+                                                 "Traceback" not in printed.err)
+    status = main(["-q", "similar", str(finished_run), "王冕", f"-k={k}"])
+    printed = capsys.readouterr()
+    assert status == (0 if k >= 1 else 2)
+    if k >= 1:
+        assert len(printed.out.strip().splitlines()) == k
