@@ -83,7 +83,7 @@ class NextWordSettings:
     scale: float = 20.0
     unroll: bool = False  # write the LSTM loop out over the fixed window length (faster steps, a fixed-length model)
     optimizer: str = "adam"  # "adam" or "sgd"
-    learning_rate: float = 0.003
+    learning_rate: float = 0.002
     learning_rate_decay: str = "cosine"  # "none" or "cosine" (to 5% of the start over all training steps)
     clip_norm: float = 0.0  # clip the global gradient norm to this (0 = no clipping)
     ema_momentum: float = 0.0  # > 0: held-out figures, checkpoints and the model use an exponential moving average of the weights
@@ -103,7 +103,7 @@ class TrainingSchedule:
     """How long and on what to train (the ``[train]`` section's schedule half)."""
 
     batch_size: int = 128
-    epochs: int = 7
+    epochs: int = 12
     max_train_windows: int = 0  # 0 = every training window each epoch; else a random subset per epoch
     metric_windows: int = 4000  # validation windows scored for the held-out metrics after each epoch
     early_stopping: bool = False
