@@ -19,7 +19,7 @@ from pathlib import Path
 
 from pipeline import run_folder
 from pipeline.config import default_workers, load_config
-from pipeline.bench_timing import lstm_training_flops_per_window
+from pipeline.bench_timing import lstm_training_flops_per_window, softmax_head_flops_per_window
 from pipeline.bench_torch import torch_available
 from pipeline.runner import run_pipeline
 
@@ -74,13 +74,16 @@ def measure_processes(name: str, count: int, task: str, arguments: dict, note: s
     of the cores each); the rates are process 0's, of global windows."""
     from pipeline.launcher import start_processes, stop_processes, wait_for_processes
 
-    with tempfile.TemporaryFile("w+", encoding="utf-8") as first_stdout:
+    with tempfile.TemporaryFile("w+", encoding="utf-8") as first_stdout, \
+            tempfile.TemporaryFile("w+", encoding="utf-8") as errors:
         processes = start_processes(count, [sys.executable, "-m", "pipeline.bench_worker", task,
-                                            json.dumps(arguments)], first_stdout=first_stdout)
+                                            json.dumps(arguments)], first_stdout=first_stdout, stderr=errors)
         try:
             wait_for_processes(processes, 0.2)
         except ValueError as error:
-            return BenchRow(name, "windows/s", None, None, None, None, f"failed: {error}")
+            errors.seek(0)
+            tail = (errors.read().strip().splitlines() or ["no output"])[-1]
+            return BenchRow(name, "windows/s", None, None, None, None, f"failed: {error}: {tail[:120]}")
         finally:
             stop_processes(processes)
         first_stdout.seek(0)
@@ -108,6 +111,12 @@ def prepare_corpus(corpus: Path, quick: bool, folder: Path) -> Path:
     path = folder / f"{corpus.stem}-quick.txt"
     path.write_text(cut, encoding="utf-8")
     return path
+
+
+def vocabulary_size(run_dir: Path) -> int:
+    """The number of words in a run folder's word2vec vocabulary (read from its ``vectors.bin`` header)."""
+    with open(run_dir / run_folder.C_VECTORS, "rb") as handle:
+        return int(handle.readline().split()[0])
 
 
 def run_benchmarks(corpus: Path, quick: bool, work_dir: Path, command: str) -> dict:
@@ -155,6 +164,7 @@ def run_benchmarks(corpus: Path, quick: bool, work_dir: Path, command: str) -> d
         "keras_backend": keras.backend.backend(),
         "corpus": str(corpus),
         "flops_per_window": lstm_training_flops_per_window(20, 200, 200),
+        "head_flops_per_window": softmax_head_flops_per_window(20, 200, vocabulary_size(run_dir)),
         "flops_formula": "3 x 2 x T x 4H x (D + H), T=20, H=200, D=200",
         "rows": [asdict(row) for row in rows],
     }
@@ -177,14 +187,17 @@ def format_report(report: dict) -> str:
     lines.append("")
     if matmul:
         bound = matmul * 1e9 / report["flops_per_window"]
-        lines.append(f"matmul bound: {bound:.0f} windows/s ({report['flops_formula']} = "
+        lines.append(f"matmul bound of the LSTM alone: {bound:.0f} windows/s ({report['flops_formula']} = "
                      f"{report['flops_per_window'] / 1e6:.1f} MFLOP per window)")
     for preset, batch, label in TRAINING_ROWS:
         ours = rows.get(f"train keras {label}, batch {batch}", {}).get("median")
         theirs = rows.get(f"train pytorch {label}, batch {batch}", {}).get("median")
         if ours and theirs:
+            flops = report["flops_per_window"] + (report.get("head_flops_per_window", 0) if preset == "default" else 0)
             lines.append(f"{label}, batch {batch}: keras / pytorch = {ours / theirs:.2f}"
-                         + (f"; keras at {ours / bound:.0%} of the LSTM matmul bound" if matmul else ""))
+                         + (f"; keras at {ours * flops / (matmul * 1e9):.0%} of the matmul bound"
+                            f" ({flops / 1e6:.1f} MFLOP per window{' with the softmax head' if preset == 'default' else ''})"
+                            if matmul else ""))
     parallel = [row for row in report["rows"] if row["name"].startswith("train jax default")]
     if len(parallel) == 2 and parallel[0]["median"] and parallel[1]["median"]:
         processes = int(parallel[1]["name"].split(", ")[1].split()[0])

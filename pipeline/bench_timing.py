@@ -27,6 +27,12 @@ def lstm_training_flops_per_window(steps: int, units: int, input_dim: int) -> fl
     return 3.0 * 2.0 * steps * 4 * units * (input_dim + units)
 
 
+def softmax_head_flops_per_window(steps: int, dimensions: int, vocabulary: int) -> float:
+    """3 x 2 x T x D x V: forward and backward FLOPs of the default preset's head, the cosine
+    logits of every position's vector against all V output vectors (the LSTM's are extra)."""
+    return 3.0 * 2.0 * steps * dimensions * vocabulary
+
+
 def timed_rates(work: Callable[[], object], amount: float, repeats: int) -> list[float]:
     """Run ``work`` once to warm up, then ``repeats`` timed times; return ``amount`` per second
     for each timed run."""

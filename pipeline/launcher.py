@@ -83,11 +83,12 @@ def stop_processes(processes: list[subprocess.Popen]) -> None:
 
 
 def start_processes(count: int, command: list[str], quiet_command: list[str] | None = None,
-                    first_stdout=None) -> list[subprocess.Popen]:
+                    first_stdout=None, stderr=None) -> list[subprocess.Popen]:
     """Start ``count`` processes of ``command`` joined as one data-parallel job on 127.0.0.1 (the
     Keras distribution variables, JAX backend), each pinned to its share of the cores. Processes
     1.. run ``quiet_command`` (default ``command``) with their output discarded; process 0 writes
-    to ``first_stdout`` (default: this terminal)."""
+    to ``first_stdout`` (default: this terminal); all write errors to ``stderr`` (default: this
+    terminal)."""
     port = free_port()
     shares = core_shares(sorted(os.sched_getaffinity(0)), count)
     processes = []
@@ -97,7 +98,7 @@ def start_processes(count: int, command: list[str], quiet_command: list[str] | N
                "KERAS_DISTRIBUTION_NUM_PROCESSES": str(count), "KERAS_DISTRIBUTION_PROCESS_ID": str(index)}
         arguments = command if index == 0 else (quiet_command or command)
         processes.append(subprocess.Popen(arguments, env=env, text=True,
-                                          stdout=first_stdout if index == 0 else subprocess.DEVNULL,
+                                          stdout=first_stdout if index == 0 else subprocess.DEVNULL, stderr=stderr,
                                           preexec_fn=_child_setup(shares[index])))
     logger.info("started %d processes on 127.0.0.1:%d, cores %s", count, port, shares)
     return processes

@@ -32,7 +32,7 @@ def test_quick_bench_measures_every_row(tmp_path, capsys):
         assert 10 < row["peak_rss_mb"] < 4000, name
     assert report["flops_per_window"] == 38_400_000
     printed = capsys.readouterr().out
-    assert "command: lstmlab bench" in printed and "matmul bound" in printed 
+    assert "command: lstmlab bench" in printed and "matmul bound of the LSTM alone" in printed 
     if cores > 1:
         assert rows[f"train jax default, {cores} processes x 1 core"]["median"] > 0
         assert f"data parallel: {cores} processes" in printed
