@@ -209,14 +209,16 @@ def command_run(args) -> int:
     config = load_config(args.config, [*args.overrides, *distributed_cli.distribution_overrides(args)], args.preset)
     run_dir = args.run_dir or run_folder.default_run_dir(args.corpus)
     print(f"run folder: {run_dir}")
-    force = args.force
+    force, report = args.force, _print_outcome
     if args.local_processes and STAGE_NAMES.index(args.until or STAGE_NAMES[-1]) >= STAGE_NAMES.index("train"):
         run_pipeline(args.corpus, run_dir, config, until="windows", force=force, progress=not args.quiet,
                      report=_print_outcome)
         distributed_cli.train_in_local_processes(args, run_dir, args.corpus, config, force)
         force = False
+        after_train = STAGE_NAMES[STAGE_NAMES.index("train") + 1 :]
+        report = lambda outcome: outcome.stage in after_train and _print_outcome(outcome)  # noqa: E731
     run_pipeline(args.corpus, run_dir, config, until=args.until, force=force,
-                 progress=not args.quiet, report=_print_outcome)
+                 progress=not args.quiet, report=report)
     if (run_dir / run_folder.EVALUATION).is_file() and args.until in (None, "evaluate", "generate"):
         print(format_table(run_folder.read_json(run_dir, run_folder.EVALUATION)))
     if (run_dir / run_folder.SAMPLE).is_file() and args.until in (None, "generate"):
