@@ -70,6 +70,16 @@ def atomic_output(final_path: str | os.PathLike, suffix: str = "") -> Iterator[P
             temporary_path.unlink()
 
 
+def remove_partial_files(folder: str | os.PathLike) -> list[Path]:
+    """Delete the temporary files that :func:`atomic_output` left in ``folder`` when its process
+    was killed (``.<name>.<random>.partial<suffix>``); returns their paths. Call it only while
+    holding the folder's lock, so no live writer's file is taken."""
+    removed = [path for path in Path(folder).glob(".*.partial*") if path.is_file()]
+    for path in removed:
+        path.unlink()
+    return removed
+
+
 def write_text_atomic(path: str | os.PathLike, text: str) -> None:
     """Write ``text`` as UTF-8 to ``path`` through :func:`atomic_output`."""
     with atomic_output(path) as temporary:

@@ -18,7 +18,7 @@ from typing import Callable
 
 from pipeline import run_folder
 from pipeline.config import DistributeConfig, PipelineConfig, hashed_settings, to_toml
-from pipeline.files import run_folder_lock, sha256_of_path, write_text_atomic
+from pipeline.files import remove_partial_files, run_folder_lock, sha256_of_path, write_text_atomic
 from pipeline.manifest import code_hash, outputs_intact, stage_key, write_manifest
 from pipeline.run_folder import RunContext, RunFolderError, read_manifest
 from pipeline.stages import STAGE_NAMES, STAGES, Stage
@@ -115,6 +115,8 @@ def run_pipeline(corpus: str | Path, run_dir: str | Path, config: PipelineConfig
     outcomes: list[StageOutcome] = []
     try:
         with run_folder_lock(run_dir / run_folder.LOCK):
+            for leftover in remove_partial_files(run_dir):
+                logger.info("removed %s, left by a killed write", leftover.name)
             write_text_atomic(run_dir / run_folder.RUN_RECORD, run_folder.record_corpus_text(corpus))
             # [distribute] says where this call trains, not what the folder holds: not recorded
             write_text_atomic(run_dir / run_folder.CONFIG, to_toml(dataclasses.replace(config,

@@ -42,3 +42,18 @@ def test_second_process_is_refused_the_lock(tmp_path):
     assert out.startswith("refused:") and "in use by pid" in out
     out = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True).stdout
     assert out.strip() == "got it"
+
+
+def test_a_killed_writers_partial_file_is_removed_by_the_next_run(tmp_path, small_gbk_corpus):
+    from pipeline.config import load_config
+    from pipeline.runner import run_pipeline
+
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    leftover = run_dir / ".model.keras.x1y2z3.partial.keras"  # what kill -9 inside atomic_output leaves
+    leftover.write_bytes(b"half a model")
+    keep = run_dir / "notes.partial.txt"  # not one of ours: no leading dot
+    keep.write_text("mine", encoding="utf-8")
+    run_pipeline(small_gbk_corpus, run_dir, load_config(), until="fix-encoding", progress=False)
+    assert not leftover.exists() and keep.read_text(encoding="utf-8") == "mine"
+    assert (run_dir / "text.txt").is_file()
