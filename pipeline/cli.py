@@ -306,7 +306,7 @@ def command_generate(args) -> int:
     from pipeline.stages.generate import SeedError, load_generator
 
     generator = load_generator(args.run_dir)
-    length = args.length or run_folder.run_folder_config(args.run_dir).generate.length
+    length = args.length if args.length is not None else run_folder.run_folder_config(args.run_dir).generate.length
     chosen = {name: getattr(args, name) for name in DECODING_FLAGS if getattr(args, name) is not None}
     generator.settings = dataclasses.replace(generator.settings, **chosen)
     if args.seed == "-" or (args.seed is None and sys.stdin.isatty()):
