@@ -21,7 +21,22 @@ from corpus.windows import sequence_batch, window_batch
 from models.distributed import Shard
 
 
-class WindowBatches(keras.utils.PyDataset):
+class _CutBatches(keras.utils.PyDataset):
+    """What both batch kinds share: batch ``index`` is rows ``self.starts[index * B : (index + 1) * B]``,
+    of which this process cuts its shard's rows with ``self.cut(ids, starts, length)``; targets
+    become their ``target_vectors`` rows when those are given."""
+
+    cut = staticmethod(window_batch)
+
+    def __getitem__(self, index: int):
+        starts = self.starts[index * self.batch_size : (index + 1) * self.batch_size]
+        inputs, targets = self.cut(self.ids, starts[self.shard.rows(len(starts))], self.length)
+        if self.target_vectors is not None:
+            return inputs, self.target_vectors[targets]
+        return inputs, targets
+
+
+class WindowBatches(_CutBatches):
     """Batches ``(inputs (B, T) int32, targets)`` for windows starting at ``starts``.
 
     ``targets`` are the next word ids (B,) int32, or their rows of ``target_vectors`` (B, D)
@@ -54,19 +69,12 @@ class WindowBatches(keras.utils.PyDataset):
     def __len__(self) -> int:
         return math.ceil(self.windows_per_epoch / self.batch_size)
 
-    def __getitem__(self, index: int):
-        starts = self.starts[index * self.batch_size : (index + 1) * self.batch_size]
-        inputs, targets = window_batch(self.ids, starts[self.shard.rows(len(starts))], self.length)
-        if self.target_vectors is not None:
-            return inputs, self.target_vectors[targets]
-        return inputs, targets
-
     def on_epoch_end(self) -> None:
         if self.shuffle:
             self.starts = self.rng.permutation(self.all_starts)[: self.windows_per_epoch]
 
 
-class SequenceBatches(keras.utils.PyDataset):
+class SequenceBatches(_CutBatches):
     """Batches ``(inputs (B, T) int32, targets (B, T))`` of back-to-back sequences in ``[begin, end)``.
 
     Sequences start every ``length`` ids from an offset, so each id of the part is a target
@@ -75,6 +83,8 @@ class SequenceBatches(keras.utils.PyDataset):
     of ``target_vectors`` (B, T, D) for the regression losses. ``max_sequences`` > 0 takes that
     many random sequences per epoch.
     """
+
+    cut = staticmethod(sequence_batch)
 
     def __init__(self, ids: np.ndarray, begin: int, end: int, length: int, batch_size: int,
                  target_vectors: np.ndarray | None = None, shuffle: bool = True, max_sequences: int = 0,
@@ -99,13 +109,6 @@ class SequenceBatches(keras.utils.PyDataset):
 
     def __len__(self) -> int:
         return math.ceil(self.count / self.batch_size)
-
-    def __getitem__(self, index: int):
-        starts = self.starts[index * self.batch_size : (index + 1) * self.batch_size]
-        inputs, targets = sequence_batch(self.ids, starts[self.shard.rows(len(starts))], self.length)
-        if self.target_vectors is not None:
-            return inputs, self.target_vectors[targets]
-        return inputs, targets
 
     def on_epoch_end(self) -> None:
         if self.shuffle:
