@@ -52,18 +52,6 @@ def _run_arrays(run_dir: str):
     return run_folder.load_windows(Path(run_dir)).ids, run_folder.load_vectors(Path(run_dir)).vectors
 
 
-def _joined_shard(config):
-    """This process's share when started as one of a data-parallel job (the Keras distribution
-    variables are set), else the whole of every batch."""
-    from models.distributed import Shard, start_data_parallel
-
-    distribute = config.distribute.from_environment(dict(os.environ))
-    if not distribute.enabled:
-        return Shard()
-    return start_data_parallel(distribute.coordinator, distribute.num_processes, distribute.process_id,
-                               config.train.seed)
-
-
 def peak_memory_mb() -> float:
     """This process's peak resident memory in MB: VmHWM, which (unlike ru_maxrss) starts afresh
     at exec, so the size of the parent that forked us does not count."""
@@ -92,10 +80,12 @@ def main() -> None:
         from pipeline.bench_timing import keras_windows_per_second
 
         from pipeline.config import load_config
+        from pipeline.stages.train import start_distribution  # a data-parallel job's share, else the whole
 
         ids, vectors = _run_arrays(arguments.pop("run_dir"))
         config = load_config(preset=arguments.pop("preset"))
-        rates = keras_windows_per_second(ids, vectors, config.train, shard=_joined_shard(config), **arguments)
+        shard = start_distribution(config)
+        rates = keras_windows_per_second(ids, vectors, config.train, shard=shard, **arguments)
     elif task == "train-torch-seed":
         from pipeline.bench_torch import torch_windows_per_second
 

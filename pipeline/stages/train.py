@@ -43,7 +43,7 @@ def _settings_digest(config: PipelineConfig, run_dir: Path) -> str:
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:10]
 
 
-def _start_distribution(config: PipelineConfig) -> Shard:
+def start_distribution(config: PipelineConfig) -> Shard:
     """Join the data-parallel processes if the config or the environment asks for it; else one
     process, no distribution."""
     distribute = config.distribute.from_environment(dict(os.environ))
@@ -63,7 +63,7 @@ def run_worker(run_dir: Path, config: PipelineConfig) -> None:
     """Process k > 0 of a data-parallel training: feed its share of every batch of the training
     that process 0 runs as the stage. Reads ``RUN/windows.npz`` and ``RUN/word2vec.kv``;
     writes only ``RUN/train_work-process-<k>/`` (resume state, removed when training ends)."""
-    shard = _start_distribution(config)
+    shard = start_distribution(config)
     windows = run_folder.load_windows(run_dir)
     vectors = run_folder.load_vectors(run_dir)
     work_dir = run_dir / f"{run_folder.TRAIN_WORK}-process-{shard.index}"
@@ -86,7 +86,7 @@ def _fresh_work_dir(work_dir: Path, digest: str) -> None:
 def run(context: RunContext) -> dict[str, Any]:
     """The stage: ``RUN/windows.npz`` + ``RUN/word2vec.kv`` -> ``RUN/model.keras``; returns details."""
     settings = context.config.train
-    shard = _start_distribution(context.config)
+    shard = start_distribution(context.config)
     windows = run_folder.load_windows(context.run_dir)
     vectors = run_folder.load_vectors(context.run_dir)
     digest = _settings_digest(context.config, context.run_dir)
