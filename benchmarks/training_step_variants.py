@@ -5,11 +5,14 @@ Run from the checkout, after a run folder exists (it reads its ids and word vect
     python benchmarks/training_step_variants.py runs/hongloumeng
     KERAS_BACKEND=jax python benchmarks/training_step_variants.py runs/hongloumeng
     python benchmarks/training_step_variants.py runs/hongloumeng --default-only
+    python benchmarks/training_step_variants.py runs/hongloumeng --steps-per-execution
 
 Prints windows per second (median of 3 timed epochs after a warm-up) for the default preset's
 step (softmax at every position) plain, unrolled and with tied vectors; then, for the blog's MSE
 step: streamed ``PyDataset`` batches vs in-memory arrays, each ``jit_compile`` setting, and
-``unroll=True`` over a fixed window length, at batch 128 and batch 10.
+``unroll=True`` over a fixed window length, at batch 128 and batch 10. With
+``--steps-per-execution``: the seed and default presets' steps through the training code,
+one batch per compiled call against the schedule's default, rolled and unrolled.
 """
 
 from __future__ import annotations
@@ -41,12 +44,28 @@ def mse_model(vectors: np.ndarray, unroll: bool, length: int, jit) -> keras.Mode
     return model
 
 
-def main(run_dir: str, default_only: bool = False) -> None:
+def compare_steps_per_execution(ids: np.ndarray, vectors: np.ndarray) -> None:
+    from models.settings import TRAIN_PRESETS, TrainingSchedule
+
+    seed = {key: value for key, value in TRAIN_PRESETS["seed"].items() if key not in ("batch_size", "epochs")}
+    for name, settings, batch, steps in (("seed", seed, 10, 500), ("seed", seed, 128, 60), ("default", {}, 128, 40)):
+        for unroll in (False, True):
+            for per_call in (1, 0):
+                rates = keras_windows_per_second(ids, vectors, NextWordSettings(**settings, unroll=unroll), batch,
+                                                 steps, 3, steps_per_execution=per_call)
+                chosen = TrainingSchedule(batch_size=batch, steps_per_execution=per_call).batches_per_execution()
+                print(f"{name} preset, batch {batch:3d}, unroll={unroll!s:5s}, {chosen:2d} batches per call: "
+                      f"{np.median(rates):7.0f} windows/s", flush=True)
+
+
+def main(run_dir: str, default_only: bool = False, steps_per_execution: bool = False) -> None:
     with np.load(os.path.join(run_dir, "windows.npz")) as data:
         ids = data["ids"]
     vectors = KeyedVectors.load(os.path.join(run_dir, "word2vec.kv")).vectors
     starts = split_windows(len(ids), 20, 0.0, 0.0).train_starts
     print(f"command: KERAS_BACKEND={keras.backend.backend()} python {' '.join(sys.argv)}")
+    if steps_per_execution:
+        return compare_steps_per_execution(ids, vectors)
     for variant in ({}, {"unroll": True}, {"tie_vectors": True}, {"unroll": True, "tie_vectors": True}):
         rates = keras_windows_per_second(ids, vectors, NextWordSettings(**variant), 128, 40, 3)
         print(f"default preset, batch 128, {variant or 'as is'}: {np.median(rates):7.0f} windows/s", flush=True)
@@ -69,4 +88,5 @@ def main(run_dir: str, default_only: bool = False) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1] if len(sys.argv) > 1 else "runs/hongloumeng", "--default-only" in sys.argv)
+    main(sys.argv[1] if len(sys.argv) > 1 else "runs/hongloumeng", "--default-only" in sys.argv,
+         "--steps-per-execution" in sys.argv)

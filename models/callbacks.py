@@ -8,6 +8,7 @@ import keras
 import numpy as np
 
 from corpus.windows import window_batch
+from models.calibration import fit_scale, mean_negative_log_likelihood
 from models.predictor import NumpyNextWordPredictor
 
 logger = logging.getLogger(__name__)
@@ -20,16 +21,33 @@ class HeldOutMetrics(keras.callbacks.Callback):
     to the epoch logs (so TensorBoard and the checkpoint callbacks after it see them): the
     protocol the evaluate stage reports, on the validation windows starting at ``starts``
     (a fixed subset keeps it fast).
+
+    With ``calibrate`` (softmax models) the cosine scale is first fitted on those windows
+    (:func:`models.calibration.fit_scale`) and the perplexity is the calibrated one; the logs
+    also get ``heldout_scale`` (the fitted scale) and ``heldout_perplexity_trained_scale``
+    (at the scale training reached). The model's own scale is not changed.
     """
 
-    def __init__(self, ids: np.ndarray, starts: np.ndarray, length: int) -> None:
+    def __init__(self, ids: np.ndarray, starts: np.ndarray, length: int, calibrate: bool = False) -> None:
         super().__init__()
         self.inputs, self.targets = window_batch(ids, starts, length)
+        self.calibrate = calibrate
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
-        score = NumpyNextWordPredictor.from_model(self.model).score_windows(self.inputs, self.targets)
+        predictor = NumpyNextWordPredictor.from_model(self.model)
+        extra = self._calibrate(predictor) if self.calibrate and predictor.scale is not None else {}
+        score = predictor.score_windows(self.inputs, self.targets)
         if logs is not None:
             logs["heldout_top1"], logs["heldout_top10"] = score.top1, score.top10
             if score.perplexity is not None:
                 logs["heldout_perplexity"] = score.perplexity
-        logger.info("epoch %d: held-out %s", epoch + 1, score.describe())
+            logs.update(extra)
+        logger.info("epoch %d: held-out %s%s", epoch + 1, score.describe(),
+                    f" at the fitted scale {extra['heldout_scale']:.1f}" if extra else "")
+
+    def _calibrate(self, predictor: NumpyNextWordPredictor) -> dict[str, float]:
+        """Fit the scale on the held-out windows and set it on ``predictor``; returns the logs to add."""
+        cosines = predictor.cosines(predictor.predict_many(self.inputs))
+        trained_nll = mean_negative_log_likelihood(predictor.scale, cosines, self.targets)
+        predictor.scale = fit_scale(cosines, self.targets)
+        return {"heldout_scale": predictor.scale, "heldout_perplexity_trained_scale": float(np.exp(trained_nll))}

@@ -155,13 +155,16 @@ def _lstm_to_vector(hidden, dimensions: int, settings: NextWordSettings):
     return keras.layers.Dense(dimensions, activation="linear", name="next_vector")(hidden)
 
 
-def compile_next_word_model(model: keras.Model, settings: NextWordSettings, total_steps: int = 0) -> None:
+def compile_next_word_model(model: keras.Model, settings: NextWordSettings, total_steps: int = 0,
+                            steps_per_execution: int = 1) -> None:
     """Compile with the settings' optimizer (gradients clipped to ``clip_norm`` if > 0) and loss.
 
     Held-out top-1/top-10 and perplexity come from :class:`models.callbacks.HeldOutMetrics`,
     on the protocol's windows, not from compiled metrics.
 
     ``total_steps`` (batches over all epochs) is needed for the cosine learning-rate decay.
+    ``steps_per_execution`` batches run in one compiled call: the same updates, with the
+    per-call cost of the training loop paid once for all of them (it dominates small batches).
     """
     learning_rate = settings.learning_rate
     if settings.learning_rate_decay == "cosine":
@@ -181,7 +184,7 @@ def compile_next_word_model(model: keras.Model, settings: NextWordSettings, tota
         loss = keras.losses.MeanSquaredError()
     else:
         loss = keras.losses.CosineSimilarity(axis=-1)
-    model.compile(optimizer=optimizer, loss=loss)
+    model.compile(optimizer=optimizer, loss=loss, steps_per_execution=steps_per_execution)
 
 
 def uses_word_targets(model: keras.Model) -> bool:
@@ -193,6 +196,12 @@ def output_word_vectors(model: keras.Model) -> np.ndarray:
     """The word vectors (V, D) a softmax model's logits are cosines against (tied or not)."""
     head = next(layer for layer in model.layers if isinstance(layer, CosineLogits))
     return np.asarray(head.word_vectors)
+
+
+def set_cosine_scale(model: keras.Model, scale: float) -> None:
+    """Set a softmax model's cosine scale (its ``log_scale`` weight) to ``scale`` > 0."""
+    head = next(layer for layer in model.layers if isinstance(layer, CosineLogits))
+    head.log_scale.assign(float(np.log(scale)))
 
 
 def prediction_model(model: keras.Model) -> keras.Model:

@@ -100,11 +100,15 @@ class NumpyNextWordPredictor:
         scale x cos(vector, output word vectors) / temperature, the distribution the softmax
         model was trained on (:data:`NEAREST_WORD_SCALE` for a regression model)."""
         scale = NEAREST_WORD_SCALE if self.scale is None else self.scale
-        logits = scale * (unit_rows(vectors) @ self.decoder.unit_vectors.T).astype(np.float64)
+        logits = scale * self.cosines(vectors).astype(np.float64)
         logits -= logits.max(axis=1, keepdims=True)
         with np.errstate(over="ignore"):  # a tiny temperature sends all but the likeliest to -inf
             logits /= temperature
         return logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
+
+    def cosines(self, vectors: np.ndarray) -> np.ndarray:
+        """cos(vector, output word vector) (B, V) float32 for predicted ``vectors`` (B, D)."""
+        return unit_rows(vectors) @ self.decoder.unit_vectors.T
 
     def predict_many(self, ids: np.ndarray, chunk: int = 1024) -> np.ndarray:
         """:meth:`predict_vectors` over many windows (B, T), ``chunk`` at a time: (B, D)."""

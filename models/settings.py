@@ -81,6 +81,7 @@ class NextWordSettings:
     tie_vectors: bool = False  # softmax only: one word-vector matrix for input and output (trains if train_output_vectors)
     learn_scale: bool = True  # softmax only: the cosine scale is a trained weight
     scale: float = 20.0
+    calibrate_scale: bool = True  # softmax only: after training, set the scale to the one fitted on the validation part
     unroll: bool = False  # write the LSTM loop out over the fixed window length (faster steps, a fixed-length model)
     optimizer: str = "adam"  # "adam" or "sgd"
     learning_rate: float = 0.002
@@ -106,16 +107,25 @@ class TrainingSchedule:
     epochs: int = 12
     max_train_windows: int = 0  # 0 = every training window each epoch; else a random subset per epoch
     metric_windows: int = 4000  # validation windows scored for the held-out metrics after each epoch
+    steps_per_execution: int = 0  # batches per compiled call (a speed setting; 0 = enough batches for 256 windows)
     early_stopping: bool = False
     patience: int = 2
     seed: int = 1
 
     RANGES: ClassVar[dict[str, Bound]] = {
         "batch_size": AT_LEAST_ONE, "epochs": AT_LEAST_ONE, "max_train_windows": NOT_NEGATIVE,
-        "metric_windows": AT_LEAST_ONE, "patience": NOT_NEGATIVE}
+        "metric_windows": AT_LEAST_ONE, "patience": NOT_NEGATIVE, "steps_per_execution": NOT_NEGATIVE}
 
     def __post_init__(self) -> None:
         check_settings(self, "train")
+
+    def batches_per_execution(self) -> int:
+        """``steps_per_execution``, or when it is 0 the batches that carry 256 windows (at least 1)::
+
+            >>> TrainingSchedule(batch_size=10).batches_per_execution(), TrainingSchedule().batches_per_execution()
+            (25, 2)
+        """
+        return self.steps_per_execution or max(1, 256 // self.batch_size)
 
 
 DECODING_METHODS = ("sample", "greedy", "beam", "nearest", "cosine-sample")

@@ -6,8 +6,8 @@
   every finished epoch; a killed run started again continues from there. Removed when
   training finishes.
 * ``work_dir/best.keras`` — the model with the best validation figure so far (perplexity, or
-  top-10 for the regression losses), and ``work_dir/best.json`` with that score (so a resumed
-  run keeps comparing against it).
+  top-10 for the regression losses), and ``work_dir/best.json`` with that score, its epoch and
+  the calibrated scale (so a resumed run keeps comparing against it).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import numpy as np
 from corpus.windows import WindowSplit
 from models.callbacks import HeldOutMetrics
 from models.distributed import Shard, check_batch_size
-from models.next_word import build_next_word_model, compile_next_word_model
+from models.next_word import build_next_word_model, compile_next_word_model, set_cosine_scale
 from models.settings import NextWordSettings, TrainingSchedule
 from models.window_data import SequenceBatches, WindowBatches
 
@@ -44,10 +44,14 @@ class _RememberBest(keras.callbacks.Callback):
         self.best = best
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
-        value = (logs or {}).get(self.monitor)
+        logs = logs or {}
+        value = logs.get(self.monitor)
         if value is not None and (self.best is None or self.better(value, self.best)):
             self.best = float(value)
-            self.path.write_text(json.dumps({self.monitor: self.best, "epoch": epoch + 1}), encoding="utf-8")
+            best = {self.monitor: self.best, "epoch": epoch + 1}
+            if "heldout_scale" in logs:
+                best["scale"] = float(logs["heldout_scale"])
+            self.path.write_text(json.dumps(best), encoding="utf-8")
 
 
 class _EpochHistory(keras.callbacks.Callback):
@@ -69,10 +73,10 @@ def read_history(path: Path) -> dict[str, list[float]]:
     return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
 
 
-def _read_best(path: Path, monitor: str) -> float | None:
-    if path.is_file():
-        return float(json.loads(path.read_text(encoding="utf-8"))[monitor])
-    return None
+def _read_best(path: Path) -> dict:
+    """What :class:`_RememberBest` wrote: the best value of the monitored figure, its epoch and,
+    when calibrated, the fitted scale (empty before the first epoch)."""
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
 
 
 def training_batches(ids: np.ndarray, split: WindowSplit, length: int, settings: NextWordSettings,
@@ -103,7 +107,9 @@ def train_next_word(ids: np.ndarray, split: WindowSplit, length: int, word_vecto
     """Train on the training part of ``ids`` (N,) int32 over the word2vec matrix ``word_vectors`` (V, D).
 
     The epoch kept is the best on the validation part (:func:`monitored_metric`); the test
-    part is not read. Returns ``(model, history)``: the model with that epoch's weights, and
+    part is not read. With ``settings.calibrate_scale`` (softmax) the perplexity that picks
+    the epoch is at the scale fitted on the validation windows, and the kept model gets that
+    epoch's fitted scale. Returns ``(model, history)``: the model with that epoch's weights, and
     the per-epoch logs of every epoch (those before a resume included). Under data-parallel
     training (:func:`models.distributed.start_data_parallel` first) ``shard`` says which rows
     of each global batch this process feeds; each process needs its own ``work_dir``.
@@ -116,18 +122,20 @@ def train_next_word(ids: np.ndarray, split: WindowSplit, length: int, word_vecto
     target_vectors = None if settings.loss == "softmax" else word_vectors
     train_batches, validation_batches = training_batches(ids, split, length, settings, schedule, target_vectors,
                                                          shard)
-    compile_next_word_model(model, settings, total_steps=len(train_batches) * schedule.epochs)
+    compile_next_word_model(model, settings, total_steps=len(train_batches) * schedule.epochs,
+                            steps_per_execution=schedule.batches_per_execution())
     rng = np.random.default_rng(schedule.seed)
     metric_count = min(schedule.metric_windows, len(split.validation_starts))
     metric_starts = np.sort(rng.choice(split.validation_starts, metric_count, replace=False))
     monitor, mode = monitored_metric(settings)
     best_path, best_json = work_dir / "best.keras", work_dir / "best.json"
-    best_so_far = _read_best(best_json, monitor)
+    best_so_far = _read_best(best_json).get(monitor)
+    calibrate = settings.loss == "softmax" and settings.calibrate_scale
     # With weight averaging the averaged weights are swapped in at each epoch's end (before the
     # callbacks below score, checkpoint and back up) and out again before the next epoch.
     callbacks = [keras.callbacks.SwapEMAWeights(swap_on_epoch=True)] if settings.ema_momentum > 0 else []
     callbacks += [
-        HeldOutMetrics(ids, metric_starts, length),
+        HeldOutMetrics(ids, metric_starts, length, calibrate=calibrate),
         keras.callbacks.BackupAndRestore(str(work_dir / "backup")),
         keras.callbacks.ModelCheckpoint(str(best_path), monitor=monitor, mode=mode, save_best_only=True,
                                         initial_value_threshold=best_so_far),
@@ -141,4 +149,6 @@ def train_next_word(ids: np.ndarray, split: WindowSplit, length: int, word_vecto
               verbose=verbose)
     if best_path.is_file():
         model.load_weights(str(best_path))
+    if calibrate and "scale" in _read_best(best_json):
+        set_cosine_scale(model, _read_best(best_json)["scale"])
     return model, read_history(work_dir / "history.json")

@@ -53,12 +53,13 @@ def matmul_gflops(size: int = 2048, repeats: int = 5) -> list[float]:
 
 
 def keras_windows_per_second(ids: np.ndarray, vectors: np.ndarray, settings, batch_size: int, steps: int,
-                             repeats: int, length: int = 20, shard=None) -> list[float]:
+                             repeats: int, length: int = 20, shard=None, steps_per_execution: int = 0) -> list[float]:
     """Training windows (of ``length`` words) per second of the project's model with ``settings``
     (:class:`models.settings.NextWordSettings`), ``model.fit`` on the batches its objective uses:
-    with ``every_position`` each window trains ``length`` predictions, else one. Under
-    data-parallel training, ``shard`` (:class:`models.distributed.Shard`) is this process's
-    share of every global batch; the rate is of global windows."""
+    with ``every_position`` each window trains ``length`` predictions, else one; batches per
+    compiled call as training runs them (``steps_per_execution``, 0: the schedule's default).
+    Under data-parallel training, ``shard`` (:class:`models.distributed.Shard`) is this
+    process's share of every global batch; the rate is of global windows."""
     import keras
 
     from models.next_word import build_next_word_model, compile_next_word_model
@@ -67,9 +68,11 @@ def keras_windows_per_second(ids: np.ndarray, vectors: np.ndarray, settings, bat
 
     keras.utils.set_random_seed(0)
     model = build_next_word_model(vectors, settings, length)
-    compile_next_word_model(model, settings, total_steps=steps * (repeats + 1))
+    schedule = TrainingSchedule(batch_size=batch_size, max_train_windows=batch_size * steps,
+                                steps_per_execution=steps_per_execution)
+    compile_next_word_model(model, settings, total_steps=steps * (repeats + 1),
+                            steps_per_execution=schedule.batches_per_execution())
     split = split_windows(len(ids), length, 0.05, 0.05)
-    schedule = TrainingSchedule(batch_size=batch_size, max_train_windows=batch_size * steps)
     batches, _ = training_batches(ids, split, length, settings, schedule,
                                   None if settings.loss == "softmax" else vectors, *([shard] if shard else []))
     return timed_rates(lambda: model.fit(batches, epochs=1, verbose=0), batch_size * steps, repeats)

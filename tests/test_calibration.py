@@ -1,0 +1,84 @@
+"""Calibrating the cosine scale on the validation part: the fit, and what training keeps."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from corpus.windows import split_windows, window_batch
+from models.calibration import fit_scale, mean_negative_log_likelihood
+from models.predictor import NumpyNextWordPredictor
+from models.settings import NextWordSettings, TrainingSchedule
+from models.training import train_next_word
+
+
+def _sampled_targets(cosines: np.ndarray, scale: float, seed: int) -> np.ndarray:
+    """One target per row drawn from softmax(scale * cosines): (N, V) -> (N,) ids."""
+    logits = scale * cosines
+    p = np.exp(logits - logits.max(axis=1, keepdims=True))
+    p /= p.sum(axis=1, keepdims=True)
+    uniform = np.random.default_rng(seed).random(len(p))[:, None]
+    return (p.cumsum(axis=1) < uniform).sum(axis=1)
+
+
+@pytest.mark.parametrize("true_scale", [3.0, 12.0, 40.0])
+def test_fitted_scale_recovers_the_scale_targets_were_drawn_with(true_scale):
+    cosines = np.random.default_rng(0).uniform(-1, 1, size=(6000, 120)).astype(np.float32)
+    targets = _sampled_targets(cosines, true_scale, seed=1)
+    fitted = fit_scale(cosines, targets)
+    assert fitted == pytest.approx(true_scale, rel=0.08)
+    best = mean_negative_log_likelihood(fitted, cosines, targets)
+    for other in np.geomspace(0.5, 200, 40):  # no scale on a grid does better than the fitted one
+        assert best <= mean_negative_log_likelihood(other, cosines, targets) + 1e-9
+
+
+def test_negative_log_likelihood_matches_a_hand_computed_value():
+    cosines = np.array([[0.5, -0.5], [0.0, 1.0]])
+    # row 0: -log(e^1 / (e^1 + e^-1)); row 1: -log(e^0 / (e^0 + e^2)) at scale 2
+    expected = (np.log(1 + np.exp(-2.0)) + np.log(1 + np.exp(2.0))) / 2
+    assert mean_negative_log_likelihood(2.0, cosines, np.array([0, 0])) == pytest.approx(expected, rel=1e-6)  # float32 sums
+
+
+def test_training_keeps_the_scale_fitted_on_validation_at_the_kept_epoch(tmp_path):
+    """A noisy periodic stream (a third of the words replaced at random): the model cannot be
+    sure, so the held-out likelihood has a finite best scale. The kept model carries the scale
+    fitted on the validation windows, under which their perplexity is the history's best and
+    top-1 / top-10 are those of the uncalibrated model (a scale changes no ranking)."""
+    rng = np.random.default_rng(0)
+    ids = np.resize(rng.choice(40, 23, replace=False), 4000)
+    noisy = rng.random(len(ids)) < 1 / 3
+    ids[noisy] = rng.integers(0, 40, noisy.sum())
+    ids = ids.astype(np.int32)
+    split = split_windows(len(ids), 8, 0.1, 0.05)
+    vectors = np.random.default_rng(1).normal(size=(40, 16)).astype(np.float32)
+    settings = NextWordSettings(lstm_units=32, learning_rate=0.01)
+    schedule = TrainingSchedule(batch_size=32, epochs=4, metric_windows=100_000, seed=3)  # every validation window
+    model, history = train_next_word(ids, split, 8, vectors, settings, schedule, tmp_path, verbose=0)
+
+    for calibrated, trained in zip(history["heldout_perplexity"], history["heldout_perplexity_trained_scale"]):
+        assert calibrated <= trained * (1 + 1e-9)
+    best = json.loads((tmp_path / "best.json").read_text(encoding="utf-8"))
+    epoch = best["epoch"] - 1
+    assert best["heldout_perplexity"] == min(history["heldout_perplexity"])
+    predictor = NumpyNextWordPredictor.from_model(model)
+    assert predictor.scale == pytest.approx(best["scale"], rel=1e-5)
+    assert predictor.scale == pytest.approx(history["heldout_scale"][epoch], rel=1e-5)
+    score = predictor.score_windows(*window_batch(ids, split.validation_starts, 8))
+    assert score.perplexity == pytest.approx(best["heldout_perplexity"], rel=1e-4)
+    assert (score.top1, score.top10) == (history["heldout_top1"][epoch], history["heldout_top10"][epoch])
+    assert 1.5 < score.perplexity < 30 and score.top1 > 0.3  # learned something (uniform: 40, 2.5%), not certain
+
+
+def test_without_calibration_the_trained_scale_is_kept(tmp_path):
+    ids = np.resize(np.random.default_rng(0).choice(40, 23, replace=False), 3000).astype(np.int32)
+    split = split_windows(len(ids), 8, 0.1, 0.05)
+    vectors = np.random.default_rng(1).normal(size=(40, 16)).astype(np.float32)
+    settings = NextWordSettings(lstm_units=16, learning_rate=0.01, calibrate_scale=False)
+    schedule = TrainingSchedule(batch_size=32, epochs=1, metric_windows=200, seed=3)
+    model, history = train_next_word(ids, split, 8, vectors, settings, schedule, tmp_path, verbose=0)
+    assert "heldout_scale" not in history and "scale" not in json.loads((tmp_path / "best.json").read_text("utf-8"))
+    trained_scale = float(np.exp(np.asarray(model.get_layer("cosine_logits").log_scale)))
+    assert NumpyNextWordPredictor.from_model(model).scale == pytest.approx(trained_scale, rel=1e-6)
+    assert trained_scale != pytest.approx(20.0, rel=1e-3)  # it trained away from its start
