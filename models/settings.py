@@ -167,10 +167,11 @@ class DecodingSettings:
 TRAIN_PRESETS: dict[str, dict] = {
     # What gave the best held-out results on the 2-core machine: the defaults.
     "default": {},
-    # The blog's settings: plain regression of the next word vector with SGD.
+    # The blog's settings: plain regression of the next word vector with SGD (the LSTM loop
+    # written out over the 20 steps: the same model, 1.3-1.5x faster at batch 10 on TensorFlow).
     "seed": {"loss": "mse", "optimizer": "sgd", "learning_rate": 0.1, "batch_size": 10, "epochs": 1,
              "train_output_vectors": False, "train_input_vectors": False, "learn_scale": False, "dropout": 0.0,
-             "learning_rate_decay": "none", "every_position": False},
+             "learning_rate_decay": "none", "every_position": False, "unroll": True},
 }
 
 

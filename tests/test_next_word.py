@@ -37,7 +37,8 @@ def word_vectors(seed: int = 1) -> np.ndarray:
 
 @pytest.mark.parametrize("loss, every_position, layers, tied, unroll", [
     ("softmax", True, 1, False, False), ("softmax", False, 2, False, False), ("mse", False, 1, False, False),
-    ("softmax", True, 2, False, False), ("softmax", True, 1, True, False), ("softmax", True, 1, True, True)])
+    ("softmax", True, 2, False, False), ("softmax", True, 1, True, False), ("softmax", True, 1, True, True),
+    ("mse", False, 1, False, True)])  # the last: the seed preset's model
 def test_numpy_predictor_equals_keras(loss, every_position, layers, tied, unroll):
     keras.utils.set_random_seed(0)
     settings = NextWordSettings(loss=loss, lstm_units=24, every_position=every_position, lstm_layers=layers,
