@@ -35,8 +35,9 @@ class HeldOutMetrics(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         predictor = NumpyNextWordPredictor.from_model(self.model)
-        extra = self._calibrate(predictor) if self.calibrate and predictor.scale is not None else {}
-        score = predictor.score_windows(self.inputs, self.targets)
+        vectors = predictor.predict_many(self.inputs)
+        extra = self._calibrate(predictor, vectors) if self.calibrate and predictor.scale is not None else {}
+        score = predictor.score_vectors(vectors, self.targets)
         if logs is not None:
             logs["heldout_top1"], logs["heldout_top10"] = score.top1, score.top10
             if score.perplexity is not None:
@@ -45,9 +46,10 @@ class HeldOutMetrics(keras.callbacks.Callback):
         logger.info("epoch %d: held-out %s%s", epoch + 1, score.describe(),
                     f" at the fitted scale {extra['heldout_scale']:.1f}" if extra else "")
 
-    def _calibrate(self, predictor: NumpyNextWordPredictor) -> dict[str, float]:
-        """Fit the scale on the held-out windows and set it on ``predictor``; returns the logs to add."""
-        cosines = predictor.cosines(predictor.predict_many(self.inputs))
+    def _calibrate(self, predictor: NumpyNextWordPredictor, vectors: np.ndarray) -> dict[str, float]:
+        """Fit the scale on the held-out windows' predicted ``vectors`` (B, D) and set it on
+        ``predictor``; returns the logs to add."""
+        cosines = predictor.cosines(vectors)
         trained_nll = mean_negative_log_likelihood(predictor.scale, cosines, self.targets)
         predictor.scale = fit_scale(cosines, self.targets)
         return {"heldout_scale": predictor.scale, "heldout_perplexity_trained_scale": float(np.exp(trained_nll))}

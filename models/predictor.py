@@ -118,14 +118,17 @@ class NumpyNextWordPredictor:
     def score_windows(self, inputs: np.ndarray, targets: np.ndarray, chunk: int = 1000) -> Score:
         """Perplexity (softmax models) and top-1/top-10 of the word after each window of ``inputs``
         (B, T) against ``targets`` (B,), ``chunk`` windows at a time (memory: chunk x V floats)."""
+        return self.score_vectors(self.predict_many(inputs, chunk), targets, chunk)
+
+    def score_vectors(self, vectors: np.ndarray, targets: np.ndarray, chunk: int = 1000) -> Score:
+        """:meth:`score_windows` from the windows' predicted ``vectors`` (B, D) already computed."""
         accumulator = ScoreAccumulator()
-        for start in range(0, len(inputs), chunk):
-            vectors = self.predict_vectors(inputs[start : start + chunk])
-            chunk_targets = targets[start : start + chunk]
+        for start in range(0, len(vectors), chunk):
+            chunk_vectors, chunk_targets = vectors[start : start + chunk], targets[start : start + chunk]
             if self.scale is None:
-                accumulator.add_ranking(self.decoder.top_k(vectors, 10), chunk_targets)
+                accumulator.add_ranking(self.decoder.top_k(chunk_vectors, 10), chunk_targets)
             else:
-                accumulator.add_log_probabilities(self.log_probabilities(vectors), chunk_targets)
+                accumulator.add_log_probabilities(self.log_probabilities(chunk_vectors), chunk_targets)
         return accumulator.score()
 
     def save(self, path, words: list[str], counts: list[int]) -> None:
