@@ -26,7 +26,7 @@ def test_quick_bench_measures_every_row(tmp_path, capsys):
     for name in ("fix-encoding", "segment, 1 worker", "word2vec (blog settings, 15 epochs)",
                  "train keras default preset (every position, softmax, Adam), batch 128",
                  "generate nearest word (the blog's)", "generate default sampling",
-                 f"train jax default, 1 process x {cores} threads"):
+                 f"train jax default, 1 process x {cores} threads", "train jax seed preset (MSE, SGD), batch 10"):
         row = rows[name]
         assert row["median"] > 0 and row["low"] <= row["median"] <= row["high"], name
         assert 10 < row["peak_rss_mb"] < 4000, name
