@@ -81,7 +81,7 @@ class NextWordSettings:
     tie_vectors: bool = False  # softmax only: one word-vector matrix for input and output (trains if train_output_vectors)
     learn_scale: bool = True  # softmax only: the cosine scale is a trained weight
     scale: float = 20.0
-    calibrate_scale: bool = True  # softmax only: after training, set the scale to the one fitted on the validation part
+    calibrate_scale: bool = True  # softmax only: fit the scale on the validation part each epoch; pick the epoch and keep the scale by it
     unroll: bool = False  # write the LSTM loop out over the fixed window length (faster steps, a fixed-length model)
     optimizer: str = "adam"  # "adam" or "sgd"
     learning_rate: float = 0.002

@@ -149,6 +149,7 @@ def train_next_word(ids: np.ndarray, split: WindowSplit, length: int, word_vecto
               verbose=verbose)
     if best_path.is_file():
         model.load_weights(str(best_path))
-    if calibrate and "scale" in _read_best(best_json):
-        set_cosine_scale(model, _read_best(best_json)["scale"])
+    best = _read_best(best_json)
+    if calibrate and "scale" in best:
+        set_cosine_scale(model, best["scale"])
     return model, read_history(work_dir / "history.json")
