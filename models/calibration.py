@@ -2,7 +2,7 @@
 
 The softmax model's distribution is ``softmax(scale * cos(prediction, word vectors))``. The
 scale is trained on the training text, where the model grows more confident than it is on
-new text: after a few epochs held-out perplexity rises while held-out top-1 still improves.
+new text: after a few epochs held-out perplexity rises while held-out top-1 holds.
 One scalar fitted on held-out windows (Guo et al. 2017, "On calibration of modern neural
 networks") removes most of that over-confidence. It changes no ranking, so top-1 and top-10
 stay exactly as they were; only the probabilities, hence perplexity and sampling, change::
