@@ -8,7 +8,7 @@ import keras
 import numpy as np
 
 from corpus.windows import window_batch
-from models.calibration import fit_scale, mean_negative_log_likelihood
+from models.calibration import HeldOutCosines
 from models.predictor import NumpyNextWordPredictor
 
 logger = logging.getLogger(__name__)
@@ -23,7 +23,7 @@ class HeldOutMetrics(keras.callbacks.Callback):
     (a fixed subset keeps it fast).
 
     With ``calibrate`` (softmax models) the cosine scale is first fitted on those windows
-    (:func:`models.calibration.fit_scale`) and the perplexity is the calibrated one; the logs
+    (:class:`models.calibration.HeldOutCosines`) and the perplexity is the calibrated one; the logs
     also get ``heldout_scale`` (the fitted scale) and ``heldout_perplexity_trained_scale``
     (at the scale training reached). The model's own scale is not changed.
     """
@@ -49,7 +49,7 @@ class HeldOutMetrics(keras.callbacks.Callback):
     def _calibrate(self, predictor: NumpyNextWordPredictor, vectors: np.ndarray) -> dict[str, float]:
         """Fit the scale on the held-out windows' predicted ``vectors`` (B, D) and set it on
         ``predictor``; returns the logs to add."""
-        cosines = predictor.cosines(vectors)
-        trained_nll = mean_negative_log_likelihood(predictor.scale, cosines, self.targets)
-        predictor.scale = fit_scale(cosines, self.targets)
+        held_out = HeldOutCosines(predictor.cosines(vectors), self.targets)
+        trained_nll = held_out.negative_log_likelihood(predictor.scale)
+        predictor.scale = held_out.fitted_scale()
         return {"heldout_scale": predictor.scale, "heldout_perplexity_trained_scale": float(np.exp(trained_nll))}
