@@ -17,6 +17,7 @@ one batch per compiled call against the schedule's default, rolled and unrolled.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import sys
 
@@ -45,13 +46,14 @@ def mse_model(vectors: np.ndarray, unroll: bool, length: int, jit) -> keras.Mode
 
 
 def compare_steps_per_execution(ids: np.ndarray, vectors: np.ndarray) -> None:
-    from models.settings import TRAIN_PRESETS, TrainingSchedule
+    from models.settings import TrainingSchedule
+    from pipeline.config import load_config
 
-    seed = {key: value for key, value in TRAIN_PRESETS["seed"].items() if key not in ("batch_size", "epochs")}
-    for name, settings, batch, steps in (("seed", seed, 10, 500), ("seed", seed, 128, 60), ("default", {}, 128, 40)):
+    for name, batch, steps in (("seed", 10, 500), ("seed", 128, 60), ("default", 128, 40)):
+        preset = load_config(preset=name).train  # as lstmlab bench takes a preset's settings
         for unroll in (False, True):
             for per_call in (1, 0):
-                rates = keras_windows_per_second(ids, vectors, NextWordSettings(**settings, unroll=unroll), batch,
+                rates = keras_windows_per_second(ids, vectors, dataclasses.replace(preset, unroll=unroll), batch,
                                                  steps, 3, steps_per_execution=per_call)
                 chosen = TrainingSchedule(batch_size=batch, steps_per_execution=per_call).batches_per_execution()
                 print(f"{name} preset, batch {batch:3d}, unroll={unroll!s:5s}, {chosen:2d} batches per call: "

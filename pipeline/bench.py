@@ -113,17 +113,17 @@ def training_rows(run_dir: Path, cores: int, steps: int, repeats: int) -> list[B
     for preset, batch, label in TRAINING_ROWS:
         arguments = {"run_dir": str(run_dir), "preset": preset, "batch_size": batch,
                      "steps": steps if batch > 10 else steps * 4, "repeats": repeats}
-        rows.append(measure(f"train keras {label}, batch {batch}", "windows/s", "train-keras", dict(arguments)))
+        rows.append(measure(f"train keras {label}, batch {batch}", "windows/s", "train-keras", arguments))
         if batch == 10:
-            rows.append(measure(f"train jax {label}, batch {batch}", "windows/s", "train-keras", dict(arguments),
+            rows.append(measure(f"train jax {label}, batch {batch}", "windows/s", "train-keras", arguments,
                                 env=JAX_ENVIRONMENT))
         torch_name = f"train pytorch {label}, batch {batch}"
         if not torch_available():
             rows.append(BenchRow(torch_name, "windows/s", None, None, None, None,
                                  "not installed (pip install -e '.[bench]')"))
             continue
-        del arguments["preset"]
-        rows.append(measure(torch_name, "windows/s", "train-torch-" + preset, {**arguments, "threads": cores}))
+        torch_arguments = {key: value for key, value in arguments.items() if key != "preset"}
+        rows.append(measure(torch_name, "windows/s", "train-torch-" + preset, {**torch_arguments, "threads": cores}))
     return rows
 
 
@@ -211,10 +211,9 @@ def format_report(report: dict) -> str:
                          + (f"; keras at {ours * flops / (matmul * 1e9):.0%} of the matmul bound"
                             f" ({flops / 1e6:.1f} MFLOP per window{' with the softmax head' if preset == 'default' else ''})"
                             if matmul else ""))
-    for name, theirs in ((name, rows.get(name.replace("train jax", "train pytorch"), {}).get("median"))
-                         for name in rows if name.startswith("train jax") and "preset" in name):
-        if rows[name]["median"] and theirs:
-            lines.append(f"{name.removeprefix('train jax ')} on JAX: keras / pytorch = {rows[name]['median'] / theirs:.2f}")
+        on_jax = rows.get(f"train jax {label}, batch {batch}", {}).get("median")
+        if on_jax and theirs:
+            lines.append(f"{label}, batch {batch} on JAX: keras / pytorch = {on_jax / theirs:.2f}")
     parallel = [row for row in report["rows"] if row["name"].startswith("train jax default")]
     if len(parallel) == 2 and parallel[0]["median"] and parallel[1]["median"]:
         processes = int(parallel[1]["name"].split(", ")[1].split()[0])
