@@ -1,6 +1,7 @@
 """Calibrating the softmax model's cosine scale on held-out text (temperature scaling).
 
-The softmax model's distribution is ``softmax(scale * cos(prediction, word vectors))``. The
+The softmax model's distribution is ``softmax(scale * cos(prediction, word vectors) + word
+biases)``. The
 scale is trained on the training text, where the model grows more confident than it is on
 new text: after a few epochs held-out perplexity rises while held-out top-1 holds.
 One scalar fitted on held-out windows (Guo et al. 2017, "On calibration of modern neural
@@ -26,34 +27,45 @@ from scipy.optimize import minimize_scalar
 SCALE_RANGE = (0.5, 1000.0)
 
 
-def mean_negative_log_likelihood(scale: float, cosines: np.ndarray, targets: np.ndarray) -> float:
-    """Mean -log p(target) in nats under ``softmax(scale * cosines)``: cosines (N, V), targets (N,) ids."""
-    return HeldOutCosines(cosines, targets).negative_log_likelihood(scale)
+def mean_negative_log_likelihood(scale: float, cosines: np.ndarray, targets: np.ndarray,
+                                 bias: np.ndarray | None = None) -> float:
+    """Mean -log p(target) in nats under ``softmax(scale * cosines + bias)``: cosines (N, V),
+    targets (N,) ids, bias (V,) or None (zeros)."""
+    return HeldOutCosines(cosines, targets, bias).negative_log_likelihood(scale)
 
 
-def fit_scale(cosines: np.ndarray, targets: np.ndarray) -> float:
+def fit_scale(cosines: np.ndarray, targets: np.ndarray, bias: np.ndarray | None = None) -> float:
     """The scale that minimises the mean negative log-likelihood (:meth:`HeldOutCosines.fitted_scale`)."""
-    return HeldOutCosines(cosines, targets).fitted_scale()
+    return HeldOutCosines(cosines, targets, bias).fitted_scale()
 
 
 class HeldOutCosines:
-    """cos(prediction, word vector) (N, V) for N held-out windows, and their true next word ids
-    ``targets`` (N,), ready to score any scale: the cosines are shifted so each row's largest
-    is 0 and kept in float32, so one evaluation of the loss is a single exp-and-sum pass (the
-    search in :meth:`fitted_scale` makes a few dozen)."""
+    """cos(prediction, word vector) (N, V) for N held-out windows, their true next word ids
+    ``targets`` (N,) and the model's per-word logit ``bias`` (V,) (None: zeros), ready to score
+    any scale: the cosines are shifted so each row's largest is 0 and kept in float32, so one
+    evaluation of the loss is one or two passes over them (the search in :meth:`fitted_scale`
+    makes a few dozen). The bias is held fixed; only the scale of the cosines is fitted."""
 
-    def __init__(self, cosines: np.ndarray, targets: np.ndarray) -> None:
+    def __init__(self, cosines: np.ndarray, targets: np.ndarray, bias: np.ndarray | None = None) -> None:
         if len(targets) == 0:
             raise ValueError("no held-out targets to calibrate the scale on")
         cosines = np.asarray(cosines, dtype=np.float32)
         self.shifted = cosines - cosines.max(axis=1, keepdims=True)
-        self.target_shifted = float(np.mean(self.shifted[np.arange(len(targets)), targets], dtype=np.float64))
+        rows = np.arange(len(targets))
+        self.target_shifted = float(np.mean(self.shifted[rows, targets], dtype=np.float64))
+        self.bias = None if bias is None or not np.any(bias) else np.asarray(bias, dtype=np.float32)
+        self.target_bias = 0.0 if self.bias is None else float(np.mean(self.bias[targets], dtype=np.float64))
 
     def negative_log_likelihood(self, scale: float) -> float:
-        """Mean -log p(target) in nats under ``softmax(scale * cosines)``."""
-        # log sum_j exp(scale * c_j) - scale * c_target, both shifted by the row's largest cosine
-        partition = np.exp(np.float32(scale) * self.shifted).sum(axis=1, dtype=np.float64)
-        return float(np.mean(np.log(partition)) - scale * self.target_shifted)
+        """Mean -log p(target) in nats under ``softmax(scale * cosines + bias)``."""
+        logits = np.float32(scale) * self.shifted  # each row's largest cosine shifted to 0
+        if self.bias is None:  # then each row's largest logit is 0
+            partition = np.log(np.exp(logits).sum(axis=1, dtype=np.float64))
+        else:
+            logits += self.bias
+            largest = logits.max(axis=1, keepdims=True)
+            partition = np.log(np.exp(logits - largest).sum(axis=1, dtype=np.float64)) + largest[:, 0]
+        return float(np.mean(partition) - scale * self.target_shifted - self.target_bias)
 
     def fitted_scale(self) -> float:
         """The scale in :data:`SCALE_RANGE` that minimises :meth:`negative_log_likelihood`. The

@@ -36,20 +36,24 @@ from models.settings import NextWordSettings
 
 @keras.saving.register_keras_serializable(package="lstmlab")
 class CosineLogits(keras.layers.Layer):
-    """Logits ``scale * cos(vector, word_vectors[j])`` for every word j.
+    """Logits ``scale * cos(vector, word_vectors[j]) + word_bias[j]`` for every word j.
 
-    Input (B, D); output (B, V). ``word_vectors`` (V, D) start from ``initial_vectors`` when
-    given. With ``learn_scale`` the scale is ``exp(log_scale)``, a trained scalar.
+    Input (B, D); output (B, V). ``word_vectors`` (V, D) are set by the model builder. With
+    ``learn_scale`` the scale is ``exp(log_scale)``, a trained scalar. With ``word_bias`` each
+    word has a trained bias (V,), its prior log-odds apart from the context (a cosine alone
+    cannot say that one word is simply more frequent than another); without it the bias is
+    zeros that do not train.
     """
 
     def __init__(self, vocabulary_size: int, dimensions: int, scale: float = 20.0,
-                 learn_scale: bool = True, train_vectors: bool = True, **kwargs) -> None:
+                 learn_scale: bool = True, train_vectors: bool = True, word_bias: bool = False, **kwargs) -> None:
         super().__init__(**kwargs)
         self.vocabulary_size = vocabulary_size
         self.dimensions = dimensions
         self.scale = scale
         self.learn_scale = learn_scale
         self.train_vectors = train_vectors
+        self.use_word_bias = word_bias
 
     def build(self, input_shape) -> None:
         self.word_vectors = self.add_weight(
@@ -60,23 +64,27 @@ class CosineLogits(keras.layers.Layer):
             name="log_scale", shape=(), initializer=keras.initializers.Constant(float(np.log(self.scale))),
             trainable=self.learn_scale,
         )
+        self.word_bias = self.add_weight(name="word_bias", shape=(self.vocabulary_size,), initializer="zeros",
+                                         trainable=self.use_word_bias)
 
     def call(self, vector):
-        return _cosine_logits(vector, self.word_vectors, self.log_scale)
+        return _cosine_logits(vector, self.word_vectors, self.log_scale, self.word_bias)
 
     def compute_output_shape(self, input_shape):
         return (*input_shape[:-1], self.vocabulary_size)
 
     def get_config(self) -> dict:
         return {**super().get_config(), "vocabulary_size": self.vocabulary_size, "dimensions": self.dimensions,
-                "scale": self.scale, "learn_scale": self.learn_scale, "train_vectors": self.train_vectors}
+                "scale": self.scale, "learn_scale": self.learn_scale, "train_vectors": self.train_vectors,
+                "word_bias": self.use_word_bias}
 
 
-def _cosine_logits(vector, word_vectors, log_scale):
-    """``exp(log_scale) * cos(vector, word_vectors[j])`` for every word j: (..., D) -> (..., V)."""
+def _cosine_logits(vector, word_vectors, log_scale, word_bias):
+    """``exp(log_scale) * cos(vector, word_vectors[j]) + word_bias[j]`` for every word j:
+    (..., D) -> (..., V)."""
     unit_vector = vector / (ops.norm(vector, axis=-1, keepdims=True) + 1e-8)
     unit_words = word_vectors / (ops.norm(word_vectors, axis=-1, keepdims=True) + 1e-8)
-    return ops.exp(log_scale) * ops.matmul(unit_vector, ops.transpose(unit_words))
+    return ops.exp(log_scale) * ops.matmul(unit_vector, ops.transpose(unit_words)) + word_bias
 
 
 @keras.saving.register_keras_serializable(package="lstmlab")
@@ -95,7 +103,7 @@ class TiedWordVectors(CosineLogits):
 
     def call(self, inputs, logits: bool = False):
         if logits:
-            return _cosine_logits(inputs, self.word_vectors, self.log_scale)
+            return _cosine_logits(inputs, self.word_vectors, self.log_scale, self.word_bias)
         return ops.take(self.word_vectors, ops.cast(inputs, "int32"), axis=0)
 
     def compute_output_shape(self, input_shape, logits: bool = False):
@@ -105,8 +113,8 @@ class TiedWordVectors(CosineLogits):
         return keras.KerasTensor(self.compute_output_shape(inputs.shape, logits), dtype=self.compute_dtype)
 
 
-def build_next_word_model(word_vectors: np.ndarray, settings: NextWordSettings,
-                          length: int | None = None) -> keras.Model:
+def build_next_word_model(word_vectors: np.ndarray, settings: NextWordSettings, length: int | None = None,
+                          word_counts: np.ndarray | None = None) -> keras.Model:
     """Build (not compile) the model over a word2vec matrix ``word_vectors`` (V, D).
 
     Input: int32 ids (B, T) for any T; with ``settings.unroll`` only T = ``length``, the LSTM
@@ -116,7 +124,10 @@ def build_next_word_model(word_vectors: np.ndarray, settings: NextWordSettings,
     ``every_position`` one per position: (B, T, D) or (B, T, V). ``dropout`` applies to each
     LSTM's inputs, ``output_dropout`` to the last LSTM's outputs (Zaremba et al.'s
     non-recurrent connections). With ``tie_vectors`` (softmax) one :class:`TiedWordVectors`
-    layer, ``word_embedding``, is both the input Embedding and the output word vectors.
+    layer, ``word_embedding``, is both the input Embedding and the output word vectors. With
+    ``word_bias`` (softmax) the per-word biases start at the log of the add-one unigram
+    probabilities from ``word_counts`` (V,) when given (zeros otherwise), so the untrained
+    head already knows which words are frequent.
     """
     vocabulary_size, dimensions = word_vectors.shape
     if settings.unroll and not length:
@@ -126,21 +137,35 @@ def build_next_word_model(word_vectors: np.ndarray, settings: NextWordSettings,
     if tied:
         embedding = TiedWordVectors(vocabulary_size, dimensions, scale=settings.scale,
                                     learn_scale=settings.learn_scale, train_vectors=settings.train_output_vectors,
-                                    name="word_embedding")
+                                    word_bias=settings.word_bias, name="word_embedding")
     else:
         embedding = keras.layers.Embedding(vocabulary_size, dimensions, trainable=settings.train_input_vectors,
                                            name="word_embedding")
     vector = _lstm_to_vector(embedding(ids), dimensions, settings)
     outputs = vector
+    head = embedding if tied else None
     if tied:
         outputs = embedding(vector, logits=True)
     elif settings.loss == "softmax":
         head = CosineLogits(vocabulary_size, dimensions, scale=settings.scale, learn_scale=settings.learn_scale,
-                            train_vectors=settings.train_output_vectors, name="cosine_logits")
+                            train_vectors=settings.train_output_vectors, word_bias=settings.word_bias,
+                            name="cosine_logits")
         outputs = head(vector)
         head.word_vectors.assign(word_vectors.astype("float32"))
+    if head is not None and settings.word_bias and word_counts is not None:
+        head.word_bias.assign(unigram_log_probabilities(word_counts))
     embedding.embeddings.assign(word_vectors.astype("float32"))
     return keras.Model(ids, outputs, name=f"next_word_{settings.loss}")
+
+
+def unigram_log_probabilities(word_counts: np.ndarray) -> np.ndarray:
+    """log of the add-one unigram probabilities (V,) float32 from counts (V,)::
+
+        >>> unigram_log_probabilities(np.array([2, 0])).round(4)     # log 3/4, log 1/4
+        array([-0.2877, -1.3863], dtype=float32)
+    """
+    counts = np.asarray(word_counts, dtype=np.float64) + 1.0
+    return np.log(counts / counts.sum()).astype(np.float32)
 
 
 def _lstm_to_vector(hidden, dimensions: int, settings: NextWordSettings):

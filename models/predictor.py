@@ -33,17 +33,19 @@ def lstm_layer_names(layers: int) -> list[str]:
     return ["lstm"] + [f"lstm_{index}" for index in range(2, layers + 1)]
 
 
-def _output_vectors_and_scale(model) -> tuple[np.ndarray, float | None]:
-    """The word vectors (V, D) that predictions are decoded against, and the cosine scale.
+def _output_head(model) -> tuple[np.ndarray, float | None, np.ndarray | None]:
+    """The word vectors (V, D) that predictions are decoded against, the cosine scale and the
+    per-word logit biases (V,).
 
-    The trained output vectors and exp(log_scale) of a softmax model (its layer with a
-    ``log_scale``: ``cosine_logits``, or ``word_embedding`` when tied); otherwise the input
-    Embedding's vectors and no scale.
+    The trained output vectors, exp(log_scale) and word biases of a softmax model (its layer
+    with a ``log_scale``: ``cosine_logits``, or ``word_embedding`` when tied); otherwise the
+    input Embedding's vectors, no scale and no biases.
     """
     heads = [layer for layer in model.layers if hasattr(layer, "log_scale")]
     if heads:
-        return np.asarray(heads[0].word_vectors), float(np.exp(np.asarray(heads[0].log_scale)))
-    return np.asarray(model.get_layer("word_embedding").embeddings), None
+        return (np.asarray(heads[0].word_vectors), float(np.exp(np.asarray(heads[0].log_scale))),
+                np.asarray(heads[0].word_bias))
+    return np.asarray(model.get_layer("word_embedding").embeddings), None, None
 
 
 def _float32_lstm(lstm: NumpyLSTM) -> NumpyLSTM:
@@ -58,11 +60,13 @@ class NumpyNextWordPredictor:
     ``input_projection`` is the embedding matrix times the first LSTM's kernel plus bias
     (V, 4H), precomputed so each step of that layer costs one (B, H) x (H, 4H) product.
     ``scale`` is the softmax model's learned cosine scale, or None for the regression (mse,
-    cosine) models.
+    cosine) models; ``output_bias`` (V,) the softmax model's per-word logit biases (zeros when
+    it has none, and for the regression models).
     """
 
     def __init__(self, embeddings: np.ndarray, lstms: list[NumpyLSTM], dense_kernel: np.ndarray,
-                 dense_bias: np.ndarray, output_vectors: np.ndarray, scale: float | None = None) -> None:
+                 dense_bias: np.ndarray, output_vectors: np.ndarray, scale: float | None = None,
+                 output_bias: np.ndarray | None = None) -> None:
         self.lstms = [_float32_lstm(lstm) for lstm in lstms]
         self.embeddings = embeddings.astype(np.float32)
         first = self.lstms[0]
@@ -71,6 +75,8 @@ class NumpyNextWordPredictor:
         self.dense_bias = dense_bias.astype(np.float32)
         self.output_vectors = output_vectors.astype(np.float32)
         self.scale = scale
+        self.output_bias = (np.zeros(len(output_vectors), dtype=np.float32) if output_bias is None
+                            else np.asarray(output_bias, dtype=np.float32))
         self.decoder = NearestWords(self.output_vectors)
 
     @classmethod
@@ -80,7 +86,7 @@ class NumpyNextWordPredictor:
         layers = sum(1 for layer in model.layers if layer.name in lstm_layer_names(len(model.layers)))
         lstms = [NumpyLSTM.from_keras(model.get_layer(name)) for name in lstm_layer_names(layers)]
         dense_kernel, dense_bias = model.get_layer("next_vector").get_weights()
-        return cls(embeddings, lstms, dense_kernel, dense_bias, *_output_vectors_and_scale(model))
+        return cls(embeddings, lstms, dense_kernel, dense_bias, *_output_head(model))
 
     def predict_vectors(self, ids: np.ndarray) -> np.ndarray:
         """Predicted next-word vectors (B, D) for windows of ids (B, T)."""
@@ -97,10 +103,10 @@ class NumpyNextWordPredictor:
 
     def log_probabilities(self, vectors: np.ndarray, temperature: float = 1.0) -> np.ndarray:
         """log p(word | context) (B, V) float64 for predicted ``vectors`` (B, D): the softmax of
-        scale x cos(vector, output word vectors) / temperature, the distribution the softmax
-        model was trained on (:data:`NEAREST_WORD_SCALE` for a regression model)."""
+        (scale x cos(vector, output word vectors) + output bias) / temperature, the distribution
+        the softmax model was trained on (:data:`NEAREST_WORD_SCALE` for a regression model)."""
         scale = NEAREST_WORD_SCALE if self.scale is None else self.scale
-        logits = scale * self.cosines(vectors).astype(np.float64)
+        logits = scale * self.cosines(vectors).astype(np.float64) + self.output_bias
         logits -= logits.max(axis=1, keepdims=True)
         with np.errstate(over="ignore"):  # a tiny temperature sends all but the likeliest to -inf
             logits /= temperature
@@ -135,7 +141,8 @@ class NumpyNextWordPredictor:
         """Write every weight, the vocabulary ``words`` (V) and their corpus ``counts`` (V) to
         ``path`` (.npz, no pickles)."""
         arrays = {"embeddings": self.embeddings, "dense_kernel": self.dense_kernel, "dense_bias": self.dense_bias,
-                  "output_vectors": self.output_vectors, "words": np.asarray(words, dtype=str),
+                  "output_vectors": self.output_vectors, "output_bias": self.output_bias,
+                  "words": np.asarray(words, dtype=str),
                   "counts": np.asarray(counts, dtype=np.int64),
                   "scale": np.float64(np.nan if self.scale is None else self.scale)}
         for index, lstm in enumerate(self.lstms):
@@ -152,8 +159,9 @@ class NumpyNextWordPredictor:
             lstms = [NumpyLSTM(data[f"lstm{i}_kernel"], data[f"lstm{i}_recurrent_kernel"], data[f"lstm{i}_bias"])
                      for i in range(layers)]
             scale = float(data["scale"])
+            bias = data["output_bias"] if "output_bias" in data.files else None  # files from before biases
             predictor = cls(data["embeddings"], lstms, data["dense_kernel"], data["dense_bias"],
-                            data["output_vectors"], None if np.isnan(scale) else scale)
+                            data["output_vectors"], None if np.isnan(scale) else scale, bias)
             words = data["words"].tolist()
             # files from before counts were stored: word2vec's order is by count, so ranks stand in
             counts = data["counts"].tolist() if "counts" in data.files else list(range(len(words), 0, -1))

@@ -80,6 +80,7 @@ class NextWordSettings:
     train_input_vectors: bool = True  # the input Embedding starts from word2vec and trains too
     tie_vectors: bool = False  # softmax only: one word-vector matrix for input and output (trains if train_output_vectors)
     learn_scale: bool = True  # softmax only: the cosine scale is a trained weight
+    word_bias: bool = False  # softmax only: a trained bias per word added to its logit (starts at log unigram frequency)
     scale: float = 20.0
     calibrate_scale: bool = True  # softmax only: fit the scale on the validation part each epoch; pick the epoch and keep the scale by it
     unroll: bool = False  # write the LSTM loop out over the fixed window length (faster steps, a fixed-length model)

@@ -118,7 +118,8 @@ def train_next_word(ids: np.ndarray, split: WindowSplit, length: int, word_vecto
     work_dir.mkdir(parents=True, exist_ok=True)
     check_batch_size(schedule.batch_size, shard)
     keras.utils.set_random_seed(schedule.seed)
-    model = build_next_word_model(word_vectors, settings, length)
+    word_counts = np.bincount(ids[: split.validation_boundary], minlength=len(word_vectors))
+    model = build_next_word_model(word_vectors, settings, length, word_counts=word_counts)
     target_vectors = None if settings.loss == "softmax" else word_vectors
     train_batches, validation_batches = training_batches(ids, split, length, settings, schedule, target_vectors,
                                                          shard)

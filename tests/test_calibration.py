@@ -14,24 +14,25 @@ from models.settings import NextWordSettings, TrainingSchedule
 from models.training import train_next_word
 
 
-def _sampled_targets(cosines: np.ndarray, scale: float, seed: int) -> np.ndarray:
-    """One target per row drawn from softmax(scale * cosines): (N, V) -> (N,) ids."""
-    logits = scale * cosines
+def _sampled_targets(cosines: np.ndarray, scale: float, seed: int, bias: np.ndarray | None = None) -> np.ndarray:
+    """One target per row drawn from softmax(scale * cosines + bias): (N, V) -> (N,) ids."""
+    logits = scale * cosines + (0.0 if bias is None else bias)
     p = np.exp(logits - logits.max(axis=1, keepdims=True))
     p /= p.sum(axis=1, keepdims=True)
     uniform = np.random.default_rng(seed).random(len(p))[:, None]
     return (p.cumsum(axis=1) < uniform).sum(axis=1)
 
 
-@pytest.mark.parametrize("true_scale", [3.0, 12.0, 40.0])
-def test_fitted_scale_recovers_the_scale_targets_were_drawn_with(true_scale):
+@pytest.mark.parametrize("true_scale, with_bias", [(3.0, False), (12.0, False), (40.0, False), (12.0, True)])
+def test_fitted_scale_recovers_the_scale_targets_were_drawn_with(true_scale, with_bias):
     cosines = np.random.default_rng(0).uniform(-1, 1, size=(6000, 120)).astype(np.float32)
-    targets = _sampled_targets(cosines, true_scale, seed=1)
-    fitted = fit_scale(cosines, targets)
+    bias = np.random.default_rng(2).normal(0, 2, 120) if with_bias else None  # per-word prior log-odds, held fixed
+    targets = _sampled_targets(cosines, true_scale, seed=1, bias=bias)
+    fitted = fit_scale(cosines, targets, bias)
     assert fitted == pytest.approx(true_scale, rel=0.08)
-    best = mean_negative_log_likelihood(fitted, cosines, targets)
+    best = mean_negative_log_likelihood(fitted, cosines, targets, bias)
     for other in np.geomspace(0.5, 200, 40):  # no scale on a grid does better than the fitted one
-        assert best <= mean_negative_log_likelihood(other, cosines, targets) + 1e-9
+        assert best <= mean_negative_log_likelihood(other, cosines, targets, bias) + 1e-9
 
 
 def test_negative_log_likelihood_matches_a_hand_computed_value():
@@ -39,6 +40,10 @@ def test_negative_log_likelihood_matches_a_hand_computed_value():
     # row 0: -log(e^1 / (e^1 + e^-1)); row 1: -log(e^0 / (e^0 + e^2)) at scale 2
     expected = (np.log(1 + np.exp(-2.0)) + np.log(1 + np.exp(2.0))) / 2
     assert mean_negative_log_likelihood(2.0, cosines, np.array([0, 0])) == pytest.approx(expected, rel=1e-6)  # float32 sums
+    # with biases (3, -1): row 0 logits (4, -2), row 1 logits (3, 1)
+    expected = (np.log(1 + np.exp(-6.0)) + np.log(1 + np.exp(-2.0))) / 2
+    assert mean_negative_log_likelihood(2.0, cosines, np.array([0, 0]), np.array([3.0, -1.0])) == pytest.approx(
+        expected, rel=1e-6)
 
 
 def test_training_keeps_the_scale_fitted_on_validation_at_the_kept_epoch(tmp_path):

@@ -35,15 +35,18 @@ def word_vectors(seed: int = 1) -> np.ndarray:
     return np.random.default_rng(seed).normal(size=(VOCABULARY, DIMENSIONS)).astype(np.float32)
 
 
-@pytest.mark.parametrize("loss, every_position, layers, tied, unroll", [
-    ("softmax", True, 1, False, False), ("softmax", False, 2, False, False), ("mse", False, 1, False, False),
-    ("softmax", True, 2, False, False), ("softmax", True, 1, True, False), ("softmax", True, 1, True, True),
-    ("mse", False, 1, False, True)])  # the last: the seed preset's model
-def test_numpy_predictor_equals_keras(loss, every_position, layers, tied, unroll):
+@pytest.mark.parametrize("loss, every_position, layers, tied, unroll, bias", [
+    ("softmax", True, 1, False, False, False), ("softmax", False, 2, False, False, True),
+    ("mse", False, 1, False, False, False), ("softmax", True, 2, False, False, False),
+    ("softmax", True, 1, True, False, True), ("softmax", True, 1, True, True, False),
+    ("softmax", True, 1, False, False, True),
+    ("mse", False, 1, False, True, False)])  # the last: the seed preset's model
+def test_numpy_predictor_equals_keras(loss, every_position, layers, tied, unroll, bias):
     keras.utils.set_random_seed(0)
     settings = NextWordSettings(loss=loss, lstm_units=24, every_position=every_position, lstm_layers=layers,
-                                output_dropout=0.3, tie_vectors=tied, unroll=unroll)
-    model = build_next_word_model(word_vectors(), settings, length=12)
+                                output_dropout=0.3, tie_vectors=tied, unroll=unroll, word_bias=bias)
+    counts = np.random.default_rng(4).integers(0, 50, VOCABULARY)
+    model = build_next_word_model(word_vectors(), settings, length=12, word_counts=counts)
     windows = np.random.default_rng(2).integers(0, VOCABULARY, size=(5, 12)).astype(np.int32)
     expected = prediction_model(model).predict(windows, verbose=0)
     predictor = NumpyNextWordPredictor.from_model(model)
@@ -52,7 +55,9 @@ def test_numpy_predictor_equals_keras(loss, every_position, layers, tied, unroll
         logits = model.predict(windows, verbose=0)
         logits = logits[:, -1] if every_position else logits
         cosines = NearestWords(output_word_vectors(model)).cosines(expected)
-        np.testing.assert_allclose(logits, 20.0 * cosines, rtol=1e-4, atol=1e-4)
+        # the biases start at the log of the add-one unigram probabilities of the counts
+        word_bias = np.log((counts + 1) / (counts + 1).sum()) if bias else np.zeros(VOCABULARY)
+        np.testing.assert_allclose(logits, 20.0 * cosines + word_bias, rtol=1e-4, atol=1e-4)
         # the model's distribution: a softmax of those logits, computed here independently
         expected_log_p = logits - np.log(np.exp(logits.astype(np.float64)).sum(axis=1, keepdims=True))
         np.testing.assert_allclose(predictor.log_probabilities(expected), expected_log_p, atol=1e-4)
@@ -219,3 +224,27 @@ def test_weight_averaging_scores_and_keeps_the_averaged_weights(tmp_path):
         kernel = model.get_layer("lstm").get_weights()[1]
         distances[momentum] = np.linalg.norm(kernel - initial[2]) / np.linalg.norm(initial[2])
     assert distances[0.99] < 0.5 * distances[0.0]
+
+
+def test_word_bias_trains_and_the_predictor_file_keeps_it(tmp_path):
+    """The per-word biases start at log unigram probabilities, move with training, and the
+    predictor saved to .npz and read back gives the same distribution as the Keras model."""
+    keras.utils.set_random_seed(0)
+    settings = NextWordSettings(lstm_units=16, word_bias=True)
+    ids = cyclic_stream(200)
+    counts = np.bincount(ids, minlength=VOCABULARY)
+    model = build_next_word_model(word_vectors(), settings, word_counts=counts)
+    initial = np.asarray(model.get_layer("cosine_logits").word_bias).copy()
+    compile_next_word_model(model, settings, total_steps=10)
+    windows = ids.reshape(-1, 10)
+    model.fit(windows[:, :-1], windows[:, 1:], epochs=1, verbose=0)
+    trained = np.asarray(model.get_layer("cosine_logits").word_bias)
+    assert np.abs(trained - initial).max() > 1e-3
+    NumpyNextWordPredictor.from_model(model).save(tmp_path / "p.npz", [str(i) for i in range(VOCABULARY)],
+                                                  counts.tolist())
+    predictor, _, _ = NumpyNextWordPredictor.load(tmp_path / "p.npz")
+    np.testing.assert_array_equal(predictor.output_bias, trained)
+    logits = model.predict(windows[:3, :-1], verbose=0)[:, -1].astype(np.float64)
+    expected = logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
+    vectors = predictor.predict_vectors(windows[:3, :-1])
+    np.testing.assert_allclose(predictor.log_probabilities(vectors), expected, atol=1e-4)
