@@ -112,6 +112,11 @@ class NumpyNextWordPredictor:
             logits /= temperature
         return logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
 
+    def distributions(self, ids: np.ndarray) -> np.ndarray:
+        """p(next word | window) (B, V) float64 for windows of ids (B, T): the model's distribution
+        after the whole window, as the n-gram models give theirs (so the two can be mixed)."""
+        return np.exp(self.log_probabilities(self.predict_vectors(ids)))
+
     def cosines(self, vectors: np.ndarray) -> np.ndarray:
         """cos(vector, output word vector) (B, V) float32 for predicted ``vectors`` (B, D)."""
         return unit_rows(vectors) @ self.decoder.unit_vectors.T

@@ -29,7 +29,12 @@ def test_run_writes_every_stage_output(finished_run, capsys):
     evaluation = json.loads((finished_run / "evaluation.json").read_text(encoding="utf-8"))
     names = [row["name"] for row in evaluation["rows"]]
     assert names[:3] == ["model (softmax over scaled cosines)", "unigram (add-one)", "bigram (interpolated, 0.9)"]
-    assert names[3:] == [f"Kneser-Ney {order}-gram" for order in (2, 3, 4, 5)]
+    assert names[3:7] == [f"Kneser-Ney {order}-gram" for order in (2, 3, 4, 5)]
+    best_ngram = next(row for row in evaluation["rows"] if row["name"] == evaluation["best_ngram"])
+    mixture = evaluation["rows"][7]
+    assert names[7:] == [f"model + {evaluation['best_ngram']}"] and 0.0 <= mixture["model_weight"] <= 1.0
+    # the weight is fitted on validation, where weight 0 is the n-gram alone: the mixture cannot be worse there
+    assert mixture["validation_perplexity"] <= best_ngram["validation_perplexity"] * (1 + 1e-9)
     assert all(0.0 <= row["top1"] <= row["top10"] <= 1.0 for row in evaluation["rows"])
     assert all(row["targets"] == evaluation["targets"] > 1000 for row in evaluation["rows"])
     unigram, bigram, kneser_ney = (evaluation["rows"][i]["perplexity"] for i in (1, 2, 4))

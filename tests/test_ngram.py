@@ -103,3 +103,35 @@ def hongloumeng_ids(hongloumeng_text):
     characters = [c for c in hongloumeng_text[:600_000] if not c.isspace()]
     index = {c: i for i, c in enumerate(sorted(set(characters)))}
     return np.array([index[c] for c in characters], dtype=np.int32), len(index)
+
+
+def test_interpolation_weight_recovers_the_mixture_targets_were_drawn_from():
+    """Targets drawn from 0.3 p1 + 0.7 p2 (two fixed random distributions over 50 words): the
+    weight fitted from the probabilities each gave the targets is 0.3, and no weight on a grid
+    gives a lower mean negative log-likelihood."""
+    from corpus.interpolation import fit_interpolation_weight, mixture_negative_log_likelihood
+
+    rng = np.random.default_rng(0)
+    p1, p2 = rng.dirichlet(np.full(50, 0.3), size=2)
+    choose_first = rng.random(20_000) < 0.3
+    targets = np.where(choose_first, rng.choice(50, 20_000, p=p1), rng.choice(50, 20_000, p=p2))
+    weight = fit_interpolation_weight(p1[targets], p2[targets])
+    assert weight == pytest.approx(0.3, abs=0.03)
+    best = mixture_negative_log_likelihood(weight, p1[targets], p2[targets])
+    assert all(best <= mixture_negative_log_likelihood(w, p1[targets], p2[targets]) + 1e-12
+               for w in np.linspace(0, 1, 41))
+
+
+def test_linear_mixture_of_kneser_ney_and_unigram_is_a_distribution():
+    from corpus.interpolation import LinearMixture, fit_interpolation_weight
+
+    train = np.random.default_rng(1).integers(0, 30, 2000)
+    kneser_ney, unigram = KneserNey(train, 30, 3), AddOneUnigram(train, 30)
+    contexts = np.random.default_rng(2).integers(0, 30, size=(7, 4))
+    mixed = LinearMixture(kneser_ney, unigram, 0.25).distributions(contexts)
+    np.testing.assert_allclose(mixed.sum(axis=1), 1.0, atol=1e-9)
+    np.testing.assert_allclose(mixed, 0.25 * kneser_ney.distributions(contexts) + 0.75 * unigram.distributions(contexts))
+    with pytest.raises(ValueError, match="equal non-empty"):
+        fit_interpolation_weight(np.ones(3), np.ones(4))
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        LinearMixture(kneser_ney, unigram, 1.5)

@@ -5,6 +5,8 @@ window of the test part (the last ``windows.test_fraction`` of the text, touched
 choice): perplexity, top-1 and top-10. The rows are the model, the add-one unigram, the
 interpolated bigram, and interpolated modified Kneser-Ney of orders 2 to 5, all fitted on
 the training part only; the Kneser-Ney order to beat is the one best on the validation part.
+For a model with a distribution a last row mixes it linearly with that Kneser-Ney model, the
+weight fitted on the validation part (:mod:`corpus.interpolation`).
 It also measures generation from test seeds with three decodings (:func:`measure_decodings`).
 """
 
@@ -17,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from corpus.baselines import AddOneUnigram, InterpolatedBigram
+from corpus.interpolation import LinearMixture, fit_interpolation_weight
 from corpus.ngram import KneserNey
 from corpus.scoring import Score, ScoreAccumulator
 from corpus.windows import window_batch
@@ -44,6 +47,18 @@ def score_distribution_model(model, inputs: np.ndarray, targets: np.ndarray, chu
     return accumulator.score()
 
 
+def target_probabilities(model, inputs: np.ndarray, targets: np.ndarray, chunk: int = 1000) -> np.ndarray:
+    """The probabilities (N,) a model with ``distributions(contexts (B, T)) -> (B, V)`` gives the
+    true next words ``targets`` (N,) after the windows ``inputs`` (N, T)."""
+    return np.concatenate([model.distributions(inputs[start : start + chunk])[
+        np.arange(len(targets[start : start + chunk])), targets[start : start + chunk]]
+        for start in range(0, len(targets), chunk)])
+
+
+def _perplexity(probabilities: np.ndarray) -> float:
+    return float(np.exp(-np.mean(np.log(probabilities))))
+
+
 def _row(name: str, score: Score, **extra: Any) -> dict[str, Any]:
     return {"name": name, "perplexity": score.perplexity, "top1": score.top1, "top10": score.top10,
             "targets": score.targets, **extra}
@@ -68,14 +83,20 @@ def evaluate_run(run_dir: Path, max_windows: int = 0) -> dict[str, Any]:
                                                                test_inputs, test_targets)),
             _row("bigram (interpolated, 0.9)", score_distribution_model(
                 InterpolatedBigram(train_ids, vocabulary_size), test_inputs, test_targets))]
-    validation_perplexity = {}
+    ngrams, validation_probabilities = {}, {}
     for order in NGRAM_ORDERS:
-        ngram = KneserNey(train_ids, vocabulary_size, order)
-        validation_perplexity[order] = score_distribution_model(ngram, validation_inputs,
-                                                                validation_targets).perplexity
-        rows.append(_row(f"Kneser-Ney {order}-gram", score_distribution_model(ngram, test_inputs, test_targets),
-                         validation_perplexity=validation_perplexity[order]))
-    best_order = min(validation_perplexity, key=validation_perplexity.get)
+        ngrams[order] = KneserNey(train_ids, vocabulary_size, order)
+        validation_probabilities[order] = target_probabilities(ngrams[order], validation_inputs, validation_targets)
+        rows.append(_row(f"Kneser-Ney {order}-gram", score_distribution_model(ngrams[order], test_inputs, test_targets),
+                         validation_perplexity=_perplexity(validation_probabilities[order])))
+    best_order = min(NGRAM_ORDERS, key=lambda order: _perplexity(validation_probabilities[order]))
+    if predictor.scale is not None:
+        model_on_validation = target_probabilities(predictor, validation_inputs, validation_targets)
+        weight = fit_interpolation_weight(model_on_validation, validation_probabilities[best_order])
+        mixture = LinearMixture(predictor, ngrams[best_order], weight)
+        rows.append(_row(f"model + Kneser-Ney {best_order}-gram", score_distribution_model(
+            mixture, test_inputs, test_targets), model_weight=weight, validation_perplexity=_perplexity(
+            weight * model_on_validation + (1 - weight) * validation_probabilities[best_order])))
     return {"targets": int(len(test_targets)), "part": "test", "best_ngram": f"Kneser-Ney {best_order}-gram",
             "rows": rows, "generation": measure_decodings(windows, predictor, words)}
 
@@ -107,11 +128,11 @@ def format_generation_table(report: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def model_against_best_ngram(evaluation: dict[str, Any]) -> dict[str, float]:
-    """The model's perplexity relative to the validation-chosen Kneser-Ney order (-0.15 = 15% lower),
-    and its top-1/top-10 minus that model's."""
+def model_against_best_ngram(evaluation: dict[str, Any], row_index: int = 0) -> dict[str, float]:
+    """A row's perplexity relative to the validation-chosen Kneser-Ney order (-0.15 = 15% lower),
+    and its top-1/top-10 minus that model's; the model's row unless ``row_index`` says another."""
     rows = {row["name"]: row for row in evaluation["rows"]}
-    model, best = evaluation["rows"][0], rows[evaluation["best_ngram"]]
+    model, best = evaluation["rows"][row_index], rows[evaluation["best_ngram"]]
     relative = None if model["perplexity"] is None else model["perplexity"] / best["perplexity"] - 1.0
     return {"perplexity_change": relative, "top1_gain": model["top1"] - best["top1"],
             "top10_gain": model["top10"] - best["top10"]}
@@ -125,10 +146,13 @@ def format_table(evaluation: dict[str, Any]) -> str:
     for row in evaluation["rows"]:
         perplexity = "—" if row["perplexity"] is None else f"{row['perplexity']:.1f}"
         lines.append(f"{row['name']:36s} {perplexity:>10s} {row['top1']:7.1%} {row['top10']:7.1%}")
-    against = model_against_best_ngram(evaluation)
-    change = "" if against["perplexity_change"] is None else f"perplexity {against['perplexity_change']:+.1%}, "
-    lines.append(f"model vs {evaluation['best_ngram']}: {change}top-1 {against['top1_gain'] * 100:+.1f} points, "
-                 f"top-10 {against['top10_gain'] * 100:+.1f} points")
+    for index, row in enumerate(evaluation["rows"]):
+        if index == 0 or "model_weight" in row:
+            against = model_against_best_ngram(evaluation, index)
+            change = "" if against["perplexity_change"] is None else f"perplexity {against['perplexity_change']:+.1%}, "
+            weight = f" (the model's weight {row['model_weight']:.2f}, fitted on validation)" if index else ""
+            lines.append(f"{'model' if index == 0 else row['name']}{weight} vs {evaluation['best_ngram']}: {change}"
+                         f"top-1 {against['top1_gain'] * 100:+.1f} points, top-10 {against['top10_gain'] * 100:+.1f} points")
     if "generation" in evaluation:
         lines += ["", format_generation_table(evaluation["generation"])]
     return "\n".join(lines)
