@@ -5,10 +5,11 @@ word by cosine. Three losses train it:
 
 * ``"mse"`` — the blog's: squared distance to the true next word's word2vec vector.
 * ``"cosine"`` — one minus the cosine to the true next word's vector.
-* ``"softmax"`` — cross-entropy of ``scale * cos(prediction, every output word vector)``, so
-  the prediction is pushed towards the right word *and away from all others*. The output
-  word vectors start as the word2vec vectors and may be trained; the scale may be learned.
-  Decoding then uses those output vectors, still by nearest cosine.
+* ``"softmax"`` — cross-entropy of ``scale * cos(prediction, every output word vector)`` plus
+  an optional trained bias per word, so the prediction is pushed towards the right word *and
+  away from all others*. The output word vectors start as the word2vec vectors and may be
+  trained; the scale may be learned. The blog's nearest-word decoding still uses those output
+  vectors by cosine; sampling and greedy decoding use the whole logit.
 
 With ``every_position`` the model predicts the next word after every prefix of its input
 (``return_sequences``): a T-word sequence trains T predictions for one pass through the

@@ -80,7 +80,7 @@ class NextWordSettings:
     train_input_vectors: bool = True  # the input Embedding starts from word2vec and trains too
     tie_vectors: bool = False  # softmax only: one word-vector matrix for input and output (trains if train_output_vectors)
     learn_scale: bool = True  # softmax only: the cosine scale is a trained weight
-    word_bias: bool = False  # softmax only: a trained bias per word added to its logit (starts at log unigram frequency)
+    word_bias: bool = True  # softmax only: a trained bias per word added to its logit (starts at log unigram frequency)
     scale: float = 20.0
     calibrate_scale: bool = True  # softmax only: fit the scale on the validation part each epoch; pick the epoch and keep the scale by it
     unroll: bool = False  # write the LSTM loop out over the fixed window length (faster steps, a fixed-length model)
@@ -171,8 +171,8 @@ TRAIN_PRESETS: dict[str, dict] = {
     # The blog's settings: plain regression of the next word vector with SGD (the LSTM loop
     # written out over the 20 steps: the same model, 1.3-1.5x faster at batch 10 on TensorFlow).
     "seed": {"loss": "mse", "optimizer": "sgd", "learning_rate": 0.1, "batch_size": 10, "epochs": 1,
-             "train_output_vectors": False, "train_input_vectors": False, "learn_scale": False, "dropout": 0.0,
-             "learning_rate_decay": "none", "every_position": False, "unroll": True},
+             "train_output_vectors": False, "train_input_vectors": False, "learn_scale": False, "word_bias": False,
+             "dropout": 0.0, "learning_rate_decay": "none", "every_position": False, "unroll": True},
 }
 
 

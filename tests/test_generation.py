@@ -18,7 +18,8 @@ VOCABULARY, DIMENSIONS = 60, 12
 def model():
     keras.utils.set_random_seed(4)
     vectors = np.random.default_rng(5).normal(size=(VOCABULARY, DIMENSIONS)).astype(np.float32)
-    return build_next_word_model(vectors, NextWordSettings(lstm_units=16, scale=8.0))
+    counts = np.random.default_rng(6).integers(0, 100, VOCABULARY)  # the word biases start at log unigram p
+    return build_next_word_model(vectors, NextWordSettings(lstm_units=16, scale=8.0), word_counts=counts)
 
 
 @pytest.fixture(scope="module")
@@ -26,12 +27,13 @@ def predictor(model):
     return NumpyNextWordPredictor.from_model(model)
 
 
-def test_distribution_is_softmax_of_scaled_cosines_over_temperature(predictor):
+def test_distribution_is_softmax_of_scaled_cosines_plus_biases_over_temperature(predictor):
     vectors = np.random.default_rng(0).normal(size=(3, DIMENSIONS))
     units = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
     words = predictor.output_vectors / np.linalg.norm(predictor.output_vectors, axis=1, keepdims=True)
     for temperature in (1.0, 0.5, 2.0):
-        logits = predictor.scale * (units @ words.T) / temperature
+        assert np.ptp(predictor.output_bias) > 1.0
+        logits = (predictor.scale * (units @ words.T) + predictor.output_bias) / temperature
         expected = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
         probabilities = np.exp(predictor.log_probabilities(vectors, temperature))
         np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, atol=1e-9)
@@ -77,16 +79,21 @@ def test_wider_beam_finds_a_likelier_sequence(predictor):
 
 
 def test_numpy_greedy_generation_equals_keras(model, predictor):
+    """Keras itself, one word at a time: the greedy decoding takes the largest logit (scaled
+    cosine plus the word's bias), the blog's nearest word the largest cosine alone."""
     vector_model = prediction_model(model)
     decoding = output_word_vectors(model)
     decoding = decoding / np.linalg.norm(decoding, axis=1, keepdims=True)
-    context = [5, 9, 2]
-    for _ in range(25):  # Keras itself, one word at a time: the nearest output vector by cosine
-        vector = vector_model.predict(np.array([context[-6:]], dtype=np.int32), verbose=0)[0]
-        context.append(int(np.argmax(decoding @ (vector / np.linalg.norm(vector)))))
+    likeliest, nearest = [5, 9, 2], [5, 9, 2]
+    for _ in range(25):
+        logits = model.predict(np.array([likeliest[-6:]], dtype=np.int32), verbose=0)[0, -1]
+        likeliest.append(int(np.argmax(logits)))
+        vector = vector_model.predict(np.array([nearest[-6:]], dtype=np.int32), verbose=0)[0]
+        nearest.append(int(np.argmax(decoding @ (vector / np.linalg.norm(vector)))))
+    assert likeliest != nearest  # the biases change which word is likeliest
     plain = DecodingSettings(method="greedy", repetition_penalty=1.0, no_repeat_ngram=0)
-    assert generate_ids(predictor, [5, 9, 2], 25, 6, plain) == context[3:]
-    assert generate_ids(predictor, [5, 9, 2], 25, 6) == context[3:]  # the blog's nearest word
+    assert generate_ids(predictor, [5, 9, 2], 25, 6, plain) == likeliest[3:]
+    assert generate_ids(predictor, [5, 9, 2], 25, 6) == nearest[3:]  # the blog's nearest word
 
 
 def test_sampling_is_reproducible_and_follows_the_seed(predictor):
