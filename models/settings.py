@@ -144,7 +144,7 @@ class DecodingSettings:
     """
 
     method: str = "sample"
-    temperature: float = 0.8  # sample: divides the logits (< 1 sharper, > 1 flatter; 0 = the most likely word)
+    temperature: float = 1.0  # sample: divides the logits (1 = the model's own distribution; < 1 sharper, > 1 flatter; 0 = the likeliest word)
     top_k: int = 0  # sample: keep only the k most likely words (0 = no limit)
     top_p: float = 0.9  # sample: keep the smallest set of most likely words holding this much probability
     repetition_penalty: float = 1.2  # divide the probability of words used in the last repetition_window words

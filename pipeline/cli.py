@@ -157,7 +157,8 @@ def _add_run_commands(commands) -> None:
                           help="sample (default): from the model's distribution; greedy: its most likely word; "
                           "beam: beam search; nearest: the blog's nearest word by cosine, nothing else; "
                           "cosine-sample: the earlier exp(cosine/T) sampling among --top-k nearest")
-    generate.add_argument("--temperature", type=float, help="divide the logits by this (default 0.8)")
+    generate.add_argument("--temperature", type=float, help="divide the logits by this (default 1.0: the "
+                          "model's own distribution; lower is more conservative)")
     generate.add_argument("--top-k", type=int, help="sample among the k most likely words only (default 0: all)")
     generate.add_argument("--top-p", type=float, help="nucleus: the smallest set of likeliest words holding this "
                           "much probability (default 0.9)")

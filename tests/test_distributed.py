@@ -62,7 +62,7 @@ def test_one_process_two_devices_and_two_processes_train_the_same_weights(window
     devices = _train(ways["devices"], "--distributed", env={"XLA_FLAGS": "--xla_force_host_platform_device_count=2"})
     processes = _train(ways["processes"], "--local-processes", "2")
     for other in (devices, processes):
-        for name in ("embeddings", "output_vectors", "dense_kernel"):
+        for name in ("embeddings", "output_vectors", "output_bias", "dense_kernel"):
             assert _relative_difference(getattr(one, name), getattr(other, name)) < 1e-5, name
         assert _relative_difference(one.lstms[0].recurrent_kernel, other.lstms[0].recurrent_kernel) < 1e-5
     assert not list(ways["processes"].glob("train_work*"))  # every process removed its resume state
@@ -71,7 +71,8 @@ def test_one_process_two_devices_and_two_processes_train_the_same_weights(window
     inputs, targets = window_batch(windows.ids, test_starts, windows.length)
     alone, together = one.score_windows(inputs, targets), processes.score_windows(inputs, targets)
     assert (alone.top1, alone.top10) == (together.top1, together.top10)
-    assert together.perplexity == pytest.approx(alone.perplexity, rel=1e-5)
+    # float32 gradients summed in another order: weights within 1e-5, log-likelihoods within 1e-4
+    assert together.perplexity == pytest.approx(alone.perplexity, rel=1e-4)
 
 
 @pytest.mark.slow

@@ -8,7 +8,7 @@ model knows wherever it can; words still outside the vocabulary are reported and
 
     from pipeline.stages.generate import load_generator
     generator = load_generator("runs/hongloumeng")
-    print(generator.generate("宝玉道", length=100, temperature=0.8, top_p=0.9))
+    print(generator.generate("宝玉道", length=100, temperature=1.0, top_p=0.9))
 """
 
 from __future__ import annotations
