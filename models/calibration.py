@@ -1,9 +1,8 @@
 """Calibrating the softmax model's cosine scale on held-out text (temperature scaling).
 
 The softmax model's distribution is ``softmax(scale * cos(prediction, word vectors) + word
-biases)``. The
-scale is trained on the training text, where the model grows more confident than it is on
-new text: after a few epochs held-out perplexity rises while held-out top-1 holds.
+biases)``. The scale is trained on the training text, where the model grows more confident than
+it is on new text: after a few epochs held-out perplexity rises while held-out top-1 holds.
 One scalar fitted on held-out windows (Guo et al. 2017, "On calibration of modern neural
 networks") removes most of that over-confidence. It changes no ranking, so top-1 and top-10
 stay exactly as they were; only the probabilities, hence perplexity and sampling, change::

@@ -42,8 +42,8 @@ class CosineLogits(keras.layers.Layer):
     Input (B, D); output (B, V). ``word_vectors`` (V, D) are set by the model builder. With
     ``learn_scale`` the scale is ``exp(log_scale)``, a trained scalar. With ``word_bias`` each
     word has a trained bias (V,), its prior log-odds apart from the context (a cosine alone
-    cannot say that one word is simply more frequent than another); without it the bias is
-    zeros that do not train.
+    cannot say that one word is simply more frequent than another); without it the layer has
+    no bias weight (``word_bias`` is None), as in models saved before biases existed.
     """
 
     def __init__(self, vocabulary_size: int, dimensions: int, scale: float = 20.0,
@@ -65,8 +65,9 @@ class CosineLogits(keras.layers.Layer):
             name="log_scale", shape=(), initializer=keras.initializers.Constant(float(np.log(self.scale))),
             trainable=self.learn_scale,
         )
-        self.word_bias = self.add_weight(name="word_bias", shape=(self.vocabulary_size,), initializer="zeros",
-                                         trainable=self.use_word_bias)
+        self.word_bias = None
+        if self.use_word_bias:
+            self.word_bias = self.add_weight(name="word_bias", shape=(self.vocabulary_size,), initializer="zeros")
 
     def call(self, vector):
         return _cosine_logits(vector, self.word_vectors, self.log_scale, self.word_bias)
@@ -80,12 +81,13 @@ class CosineLogits(keras.layers.Layer):
                 "word_bias": self.use_word_bias}
 
 
-def _cosine_logits(vector, word_vectors, log_scale, word_bias):
-    """``exp(log_scale) * cos(vector, word_vectors[j]) + word_bias[j]`` for every word j:
+def _cosine_logits(vector, word_vectors, log_scale, word_bias=None):
+    """``exp(log_scale) * cos(vector, word_vectors[j]) (+ word_bias[j])`` for every word j:
     (..., D) -> (..., V)."""
     unit_vector = vector / (ops.norm(vector, axis=-1, keepdims=True) + 1e-8)
     unit_words = word_vectors / (ops.norm(word_vectors, axis=-1, keepdims=True) + 1e-8)
-    return ops.exp(log_scale) * ops.matmul(unit_vector, ops.transpose(unit_words)) + word_bias
+    logits = ops.exp(log_scale) * ops.matmul(unit_vector, ops.transpose(unit_words))
+    return logits if word_bias is None else logits + word_bias
 
 
 @keras.saving.register_keras_serializable(package="lstmlab")

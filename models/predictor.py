@@ -43,8 +43,9 @@ def _output_head(model) -> tuple[np.ndarray, float | None, np.ndarray | None]:
     """
     heads = [layer for layer in model.layers if hasattr(layer, "log_scale")]
     if heads:
+        bias = heads[0].word_bias
         return (np.asarray(heads[0].word_vectors), float(np.exp(np.asarray(heads[0].log_scale))),
-                np.asarray(heads[0].word_bias))
+                None if bias is None else np.asarray(bias))
     return np.asarray(model.get_layer("word_embedding").embeddings), None, None
 
 

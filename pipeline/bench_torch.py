@@ -50,8 +50,8 @@ def torch_windows_per_second(ids: np.ndarray, vectors: np.ndarray, batch_size: i
 def torch_default_windows_per_second(ids: np.ndarray, vectors: np.ndarray, batch_size: int, steps: int,
                                      repeats: int, threads: int, length: int = 20) -> list[float]:
     """Windows per second of PyTorch training the default preset's model: trainable Embedding ->
-    LSTM(200) with input dropout 0.2 -> Linear(D) -> scale x cosine to trainable output vectors,
-    cross-entropy at every position of 20-word sequences, Adam lr 0.002 (the same objective,
+    LSTM(200) with input dropout 0.2 -> Linear(D) -> scale x cosine to trainable output vectors
+    plus a trained bias per word, cross-entropy at every position of 20-word sequences, Adam lr 0.002 (the same objective,
     head, optimizer, batch and threads as ``lstmlab``'s default)."""
     import torch
 
@@ -64,7 +64,9 @@ def torch_default_windows_per_second(ids: np.ndarray, vectors: np.ndarray, batch
     dense = torch.nn.Linear(200, vectors.shape[1])
     output_vectors = torch.nn.Parameter(table.clone())
     log_scale = torch.nn.Parameter(torch.tensor(float(np.log(20.0))))
-    parameters = [*embedding.parameters(), *lstm.parameters(), *dense.parameters(), output_vectors, log_scale]
+    word_bias = torch.nn.Parameter(torch.zeros(len(vectors)))
+    parameters = [*embedding.parameters(), *lstm.parameters(), *dense.parameters(), output_vectors, log_scale,
+                  word_bias]
     optimizer = torch.optim.Adam(parameters, lr=0.002)
     starts = np.arange(0, len(ids) - length - 1, length)
     rng = np.random.default_rng(0)
@@ -76,7 +78,7 @@ def torch_default_windows_per_second(ids: np.ndarray, vectors: np.ndarray, batch
             targets = torch.from_numpy(np.stack([ids[s + 1 : s + length + 1] for s in chosen]).astype(np.int64))
             hidden, _ = lstm(dropout(embedding(inputs)))
             predicted = torch.nn.functional.normalize(dense(hidden), dim=-1)
-            logits = log_scale.exp() * predicted @ torch.nn.functional.normalize(output_vectors, dim=-1).T
+            logits = log_scale.exp() * predicted @ torch.nn.functional.normalize(output_vectors, dim=-1).T + word_bias
             loss = torch.nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1))
             optimizer.zero_grad()
             loss.backward()

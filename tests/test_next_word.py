@@ -248,3 +248,17 @@ def test_word_bias_trains_and_the_predictor_file_keeps_it(tmp_path):
     expected = logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
     vectors = predictor.predict_vectors(windows[:3, :-1])
     np.testing.assert_allclose(predictor.log_probabilities(vectors), expected, atol=1e-4)
+
+
+def test_without_word_bias_the_head_has_no_bias_weight_and_saves_as_before(tmp_path):
+    """``word_bias = false`` builds the head of models saved before biases existed: scale and
+    vectors only, so such .keras files still load; the predictor's biases are zeros."""
+    model = build_next_word_model(word_vectors(), NextWordSettings(lstm_units=8, word_bias=False),
+                                  word_counts=np.arange(VOCABULARY))
+    head = model.get_layer("cosine_logits")
+    assert head.word_bias is None and [w.name for w in head.weights] == ["word_vectors", "log_scale"]
+    model.save(tmp_path / "plain.keras")
+    windows = cyclic_stream(30).reshape(3, 10)
+    np.testing.assert_allclose(load_next_word_model(tmp_path / "plain.keras").predict(windows, verbose=0),
+                               model.predict(windows, verbose=0), atol=1e-6)
+    np.testing.assert_array_equal(NumpyNextWordPredictor.from_model(model).output_bias, np.zeros(VOCABULARY))
