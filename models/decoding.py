@@ -53,6 +53,7 @@ class NearestWords:
             return int(np.argmax(scores))
         k = max(1, min(top_k, len(scores)))
         candidates = np.argpartition(-scores, k - 1)[:k]
-        logits = scores[candidates] / temperature
-        probabilities = np.exp(logits - logits.max())
+        shifted = (scores[candidates] - scores[candidates].max()).astype(np.float64)  # <= 0: a tiny T gives 0 or -inf
+        with np.errstate(divide="ignore", over="ignore"):
+            probabilities = np.exp(shifted / temperature)
         return int(rng.choice(candidates, p=probabilities / probabilities.sum()))

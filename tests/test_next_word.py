@@ -71,6 +71,7 @@ def test_top_k_matches_brute_force_and_sampling_stays_in_top_k():
     np.testing.assert_array_equal(decoder.top_k(queries, 5, chunk=7), brute)
     rng = np.random.default_rng(0)
     assert decoder.choose(queries[0], 0.0, 5, rng) == brute[0, 0]
+    assert decoder.choose(queries[0], 1e-320, 5, rng) == brute[0, 0]  # a tiny temperature is the argmax, not NaN
     sampled = {decoder.choose(queries[0], 1.0, 3, rng) for _ in range(200)}
     assert sampled <= set(brute[0, :3]) and len(sampled) > 1
 
