@@ -48,12 +48,17 @@ def top_k_accuracy(ranked: np.ndarray, targets: np.ndarray, k: int) -> float:
     return float(np.mean(np.any(ranked[:, :k] == targets[:, None], axis=1)))
 
 
+def add_one_probabilities(counts: np.ndarray) -> np.ndarray:
+    """The add-one smoothed unigram probabilities (V,) float64 from word counts (V,): (c + 1) / (N + V)."""
+    counts = np.asarray(counts, dtype=np.float64)
+    return (counts + 1.0) / (counts.sum() + len(counts))
+
+
 class AddOneUnigram:
     """The unigram distribution with add-one smoothing: p(w) = (c(w) + 1) / (N + V), any context."""
 
     def __init__(self, train_ids: np.ndarray, vocabulary_size: int) -> None:
-        counts = np.bincount(train_ids, minlength=vocabulary_size).astype(np.float64)
-        self.probabilities = (counts + 1.0) / (counts.sum() + vocabulary_size)
+        self.probabilities = add_one_probabilities(np.bincount(train_ids, minlength=vocabulary_size))
 
     def distributions(self, contexts: np.ndarray) -> np.ndarray:
         """The same distribution (B, V) for each of the contexts (B, T)."""

@@ -32,6 +32,7 @@ import keras
 import numpy as np
 from keras import ops
 
+from corpus.baselines import add_one_probabilities
 from models.predictor import lstm_layer_names
 from models.settings import NextWordSettings
 
@@ -156,19 +157,9 @@ def build_next_word_model(word_vectors: np.ndarray, settings: NextWordSettings, 
         outputs = head(vector)
         head.word_vectors.assign(word_vectors.astype("float32"))
     if head is not None and settings.word_bias and word_counts is not None:
-        head.word_bias.assign(unigram_log_probabilities(word_counts))
+        head.word_bias.assign(np.log(add_one_probabilities(word_counts)).astype("float32"))
     embedding.embeddings.assign(word_vectors.astype("float32"))
     return keras.Model(ids, outputs, name=f"next_word_{settings.loss}")
-
-
-def unigram_log_probabilities(word_counts: np.ndarray) -> np.ndarray:
-    """log of the add-one unigram probabilities (V,) float32 from counts (V,)::
-
-        >>> unigram_log_probabilities(np.array([2, 0])).round(4)     # log 3/4, log 1/4
-        array([-0.2877, -1.3863], dtype=float32)
-    """
-    counts = np.asarray(word_counts, dtype=np.float64) + 1.0
-    return np.log(counts / counts.sum()).astype(np.float32)
 
 
 def _lstm_to_vector(hidden, dimensions: int, settings: NextWordSettings):
