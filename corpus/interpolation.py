@@ -52,4 +52,8 @@ class LinearMixture:
 
     def distributions(self, contexts: np.ndarray) -> np.ndarray:
         """Next-word probabilities (B, V) for contexts (B, T) of ids."""
-        return self.weight * self.first.distributions(contexts) + (1.0 - self.weight) * self.second.distributions(contexts)
+        return self.mix(self.first.distributions(contexts), self.second.distributions(contexts))
+
+    def mix(self, first: np.ndarray, second: np.ndarray) -> np.ndarray:
+        """The mixture of distributions the two models already gave, (B, V) each."""
+        return self.weight * first + (1.0 - self.weight) * second

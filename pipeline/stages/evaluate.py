@@ -38,13 +38,25 @@ COMPARED_DECODINGS = (DecodingSettings(), DecodingSettings(method="nearest"),
                       DecodingSettings(method="cosine-sample", temperature=0.8, top_k=10))
 
 
-def score_distribution_model(model, inputs: np.ndarray, targets: np.ndarray, chunk: int = 1000) -> Score:
-    """Score a model with ``distributions(contexts (B, T)) -> (B, V)`` on the word after each window."""
-    accumulator = ScoreAccumulator()
+def score_side_by_side(models: list, inputs: np.ndarray, targets: np.ndarray, chunk: int = 1000) -> list[Score]:
+    """Score several models with ``distributions(contexts (B, T)) -> (B, V)`` on the same windows
+    ``inputs`` (N, T) and true next words ``targets`` (N,), chunk by chunk. A
+    :class:`corpus.interpolation.LinearMixture` of two models also in ``models`` is mixed from
+    their distributions of the chunk rather than computing them again."""
+    shared = {id(part) for model in models if isinstance(model, LinearMixture) for part in (model.first, model.second)}
+    accumulators = [ScoreAccumulator() for _ in models]
     for start in range(0, len(targets), chunk):
-        probabilities = model.distributions(inputs[start : start + chunk])
-        accumulator.add_log_probabilities(np.log(probabilities), targets[start : start + chunk])
-    return accumulator.score()
+        contexts, chunk_targets = inputs[start : start + chunk], targets[start : start + chunk]
+        computed: dict[int, np.ndarray] = {}
+        for model, accumulator in zip(models, accumulators):
+            if isinstance(model, LinearMixture) and id(model.first) in computed and id(model.second) in computed:
+                probabilities = model.mix(computed[id(model.first)], computed[id(model.second)])
+            else:
+                probabilities = model.distributions(contexts)
+            if id(model) in shared:
+                computed[id(model)] = probabilities
+            accumulator.add_log_probabilities(np.log(probabilities), chunk_targets)
+    return [accumulator.score() for accumulator in accumulators]
 
 
 def target_probabilities(model, inputs: np.ndarray, targets: np.ndarray, chunk: int = 1000) -> np.ndarray:
@@ -77,26 +89,28 @@ def evaluate_run(run_dir: Path, max_windows: int = 0) -> dict[str, Any]:
     predictor, words, _ = NumpyNextWordPredictor.load(run_folder.predictor_path(run_dir))
     vocabulary_size = len(predictor.output_vectors)
     train_ids = ids[: split.validation_boundary]
-    decoding = "softmax over scaled cosines" if predictor.scale is not None else "nearest word by cosine"
-    rows = [_row(f"model ({decoding})", predictor.score_windows(test_inputs, test_targets)),
-            _row("unigram (add-one)", score_distribution_model(AddOneUnigram(train_ids, vocabulary_size),
-                                                               test_inputs, test_targets)),
-            _row("bigram (interpolated, 0.9)", score_distribution_model(
-                InterpolatedBigram(train_ids, vocabulary_size), test_inputs, test_targets))]
-    ngrams, validation_probabilities = {}, {}
-    for order in NGRAM_ORDERS:
-        ngrams[order] = KneserNey(train_ids, vocabulary_size, order)
-        validation_probabilities[order] = target_probabilities(ngrams[order], validation_inputs, validation_targets)
-        rows.append(_row(f"Kneser-Ney {order}-gram", score_distribution_model(ngrams[order], test_inputs, test_targets),
-                         validation_perplexity=_perplexity(validation_probabilities[order])))
-    best_order = min(NGRAM_ORDERS, key=lambda order: _perplexity(validation_probabilities[order]))
-    if predictor.scale is not None:
+    ngrams = {order: KneserNey(train_ids, vocabulary_size, order) for order in NGRAM_ORDERS}
+    on_validation = {order: target_probabilities(ngram, validation_inputs, validation_targets)
+                     for order, ngram in ngrams.items()}
+    validation_perplexity = {order: _perplexity(probabilities) for order, probabilities in on_validation.items()}
+    best_order = min(validation_perplexity, key=validation_perplexity.get)
+    models = {"unigram (add-one)": AddOneUnigram(train_ids, vocabulary_size),
+              "bigram (interpolated, 0.9)": InterpolatedBigram(train_ids, vocabulary_size),
+              **{f"Kneser-Ney {order}-gram": ngram for order, ngram in ngrams.items()}}
+    extras = {f"Kneser-Ney {order}-gram": {"validation_perplexity": validation_perplexity[order]} for order in ngrams}
+    if predictor.scale is None:  # a regression model only ranks words: no distribution, no mixture
+        rows = [_row("model (nearest word by cosine)", predictor.score_windows(test_inputs, test_targets))]
+    else:
+        rows = []
+        models = {"model (softmax over scaled cosines)": predictor, **models}
         model_on_validation = target_probabilities(predictor, validation_inputs, validation_targets)
-        weight = fit_interpolation_weight(model_on_validation, validation_probabilities[best_order])
-        mixture = LinearMixture(predictor, ngrams[best_order], weight)
-        rows.append(_row(f"model + Kneser-Ney {best_order}-gram", score_distribution_model(
-            mixture, test_inputs, test_targets), model_weight=weight, validation_perplexity=_perplexity(
-            weight * model_on_validation + (1 - weight) * validation_probabilities[best_order])))
+        weight = fit_interpolation_weight(model_on_validation, on_validation[best_order])
+        mixture_name = f"model + Kneser-Ney {best_order}-gram"
+        models[mixture_name] = LinearMixture(predictor, ngrams[best_order], weight)
+        extras[mixture_name] = {"model_weight": weight, "validation_perplexity": _perplexity(
+            models[mixture_name].mix(model_on_validation, on_validation[best_order]))}
+    scores = score_side_by_side(list(models.values()), test_inputs, test_targets)
+    rows += [_row(name, score, **extras.get(name, {})) for name, score in zip(models, scores)]
     return {"targets": int(len(test_targets)), "part": "test", "best_ngram": f"Kneser-Ney {best_order}-gram",
             "rows": rows, "generation": measure_decodings(windows, predictor, words)}
 
