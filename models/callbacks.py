@@ -51,5 +51,5 @@ class HeldOutMetrics(keras.callbacks.Callback):
         ``predictor``; returns the logs to add."""
         held_out = HeldOutCosines(predictor.cosines(vectors), self.targets, predictor.output_bias)
         trained_nll = held_out.negative_log_likelihood(predictor.scale)
-        predictor.scale = held_out.fitted_scale()
+        predictor.scale = held_out.fitted_scale(start=predictor.scale)
         return {"heldout_scale": predictor.scale, "heldout_perplexity_trained_scale": float(np.exp(trained_nll))}

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from corpus.windows import split_windows, window_batch
-from models.calibration import fit_scale, mean_negative_log_likelihood
+from models.calibration import HeldOutCosines, fit_scale, mean_negative_log_likelihood
 from models.predictor import NumpyNextWordPredictor
 from models.settings import NextWordSettings, TrainingSchedule
 from models.training import train_next_word
@@ -33,6 +33,21 @@ def test_fitted_scale_recovers_the_scale_targets_were_drawn_with(true_scale, wit
     best = mean_negative_log_likelihood(fitted, cosines, targets, bias)
     for other in np.geomspace(0.5, 200, 40):  # no scale on a grid does better than the fitted one
         assert best <= mean_negative_log_likelihood(other, cosines, targets, bias) + 1e-9
+
+
+@pytest.mark.parametrize("with_bias", [False, True])
+def test_loss_derivatives_in_the_scale_match_finite_differences(with_bias):
+    cosines = np.random.default_rng(3).uniform(-1, 1, size=(500, 60))
+    bias = np.random.default_rng(4).normal(0, 2, 60) if with_bias else None
+    targets = _sampled_targets(cosines, 10.0, seed=5, bias=bias)
+    held_out = HeldOutCosines(cosines, targets, bias)
+    scale, h = 7.0, 1e-2
+    loss, slope, curvature = held_out._loss_and_derivatives(scale)
+    below, above = (held_out.negative_log_likelihood(scale + d) for d in (-h, h))
+    assert loss == pytest.approx(mean_negative_log_likelihood(scale, cosines, targets, bias))
+    assert slope == pytest.approx((above - below) / (2 * h), rel=1e-3, abs=1e-5)
+    assert curvature == pytest.approx((above - 2 * loss + below) / h ** 2, rel=2e-2)
+    assert curvature > 0
 
 
 def test_negative_log_likelihood_matches_a_hand_computed_value():
