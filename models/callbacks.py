@@ -34,17 +34,21 @@ class HeldOutMetrics(keras.callbacks.Callback):
         self.calibrate = calibrate
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
-        predictor = NumpyNextWordPredictor.from_model(self.model)
-        vectors = predictor.predict_many(self.inputs)
-        extra = self._calibrate(predictor, vectors) if self.calibrate and predictor.scale is not None else {}
-        score = predictor.score_vectors(vectors, self.targets)
+        figures = self.measure(self.model)
         if logs is not None:
-            logs["heldout_top1"], logs["heldout_top10"] = score.top1, score.top10
-            if score.perplexity is not None:
-                logs["heldout_perplexity"] = score.perplexity
-            logs.update(extra)
-        logger.info("epoch %d: held-out %s%s", epoch + 1, score.describe(),
-                    f" at the fitted scale {extra['heldout_scale']:.1f}" if extra else "")
+            logs.update(figures)
+        logger.info("epoch %d: held-out %s", epoch + 1, describe_figures(figures))
+
+    def measure(self, model: keras.Model) -> dict[str, float]:
+        """The held-out figures of ``model``'s current weights, as the logs get them."""
+        predictor = NumpyNextWordPredictor.from_model(model)
+        vectors = predictor.predict_many(self.inputs)
+        figures = self._calibrate(predictor, vectors) if self.calibrate and predictor.scale is not None else {}
+        score = predictor.score_vectors(vectors, self.targets)
+        figures["heldout_top1"], figures["heldout_top10"] = score.top1, score.top10
+        if score.perplexity is not None:
+            figures["heldout_perplexity"] = score.perplexity
+        return figures
 
     def _calibrate(self, predictor: NumpyNextWordPredictor, vectors: np.ndarray) -> dict[str, float]:
         """Fit the scale on the held-out windows' predicted ``vectors`` (B, D) and set it on
@@ -53,3 +57,13 @@ class HeldOutMetrics(keras.callbacks.Callback):
         trained_nll = held_out.negative_log_likelihood(predictor.scale)
         predictor.scale = held_out.fitted_scale(start=predictor.scale)
         return {"heldout_scale": predictor.scale, "heldout_perplexity_trained_scale": float(np.exp(trained_nll))}
+
+
+def describe_figures(figures: dict[str, float]) -> str:
+    """``figures`` from :meth:`HeldOutMetrics.measure` as one line: perplexity (if any), top-1, top-10."""
+    text = f"top-1 {figures['heldout_top1']:.1%}, top-10 {figures['heldout_top10']:.1%}"
+    if "heldout_perplexity" in figures:
+        text = f"perplexity {figures['heldout_perplexity']:.1f}, " + text
+    if "heldout_scale" in figures:
+        text += f" at the fitted scale {figures['heldout_scale']:.1f}"
+    return text

@@ -109,6 +109,7 @@ class TrainingSchedule:
     max_train_windows: int = 0  # 0 = every training window each epoch; else a random subset per epoch
     metric_windows: int = 4000  # validation windows scored for the held-out metrics after each epoch
     steps_per_execution: int = 0  # batches per compiled call (a speed setting; 0 = enough batches for 256 windows)
+    average_epochs: bool = True  # also try the averaged weights of the last 3/4, 1/2, 1/4 of the epochs; keep the best on validation
     early_stopping: bool = False
     patience: int = 2
     seed: int = 1
@@ -172,7 +173,8 @@ TRAIN_PRESETS: dict[str, dict] = {
     # written out over the 20 steps: the same model, 1.3-1.5x faster at batch 10 on TensorFlow).
     "seed": {"loss": "mse", "optimizer": "sgd", "learning_rate": 0.1, "batch_size": 10, "epochs": 1,
              "train_output_vectors": False, "train_input_vectors": False, "learn_scale": False, "word_bias": False,
-             "dropout": 0.0, "learning_rate_decay": "none", "every_position": False, "unroll": True},
+             "dropout": 0.0, "learning_rate_decay": "none", "every_position": False, "unroll": True,
+             "average_epochs": False},
 }
 
 

@@ -8,6 +8,8 @@
 * ``work_dir/best.keras`` — the model with the best validation figure so far (perplexity, or
   top-10 for the regression losses), and ``work_dir/best.json`` with that score, its epoch and
   the calibrated scale (so a resumed run keeps comparing against it).
+* ``work_dir/snapshots/epoch-<n>.npz`` — each epoch's weights, with ``average_epochs``, for
+  the averages of the last epochs tried when training ends (:mod:`models.weight_averaging`).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from models.callbacks import HeldOutMetrics
 from models.distributed import Shard, check_batch_size
 from models.next_word import build_next_word_model, compile_next_word_model, set_cosine_scale
 from models.settings import NextWordSettings, TrainingSchedule
+from models.weight_averaging import EpochSnapshots, keep_best_average
 from models.window_data import SequenceBatches, WindowBatches
 
 logger = logging.getLogger(__name__)
@@ -106,11 +109,14 @@ def train_next_word(ids: np.ndarray, split: WindowSplit, length: int, word_vecto
                     shard: Shard = Shard()) -> tuple[keras.Model, dict]:
     """Train on the training part of ``ids`` (N,) int32 over the word2vec matrix ``word_vectors`` (V, D).
 
-    The epoch kept is the best on the validation part (:func:`monitored_metric`); the test
-    part is not read. With ``settings.calibrate_scale`` (softmax) the perplexity that picks
-    the epoch is at the scale fitted on the validation windows, and the kept model gets that
-    epoch's fitted scale. Returns ``(model, history)``: the model with that epoch's weights, and
-    the per-epoch logs of every epoch (those before a resume included). Under data-parallel
+    The weights kept are the best on the validation part (:func:`monitored_metric`) among the
+    epochs and, with ``schedule.average_epochs``, the averages of the last epochs
+    (:func:`models.weight_averaging.keep_best_average`); the test part is not read. With
+    ``settings.calibrate_scale`` (softmax) the perplexity that picks them is at the scale fitted
+    on the validation windows, and the kept model gets that scale. Returns ``(model, history)``:
+    the model with the kept weights, and the per-epoch logs of every epoch (those before a resume
+    included) plus ``history["kept"]``, what was kept: ``first_epoch`` and ``last_epoch`` (the
+    same for one epoch) and its validation figures. Under data-parallel
     training (:func:`models.distributed.start_data_parallel` first) ``shard`` says which rows
     of each global batch this process feeds; each process needs its own ``work_dir``.
     """
@@ -135,8 +141,9 @@ def train_next_word(ids: np.ndarray, split: WindowSplit, length: int, word_vecto
     # With weight averaging the averaged weights are swapped in at each epoch's end (before the
     # callbacks below score, checkpoint and back up) and out again before the next epoch.
     callbacks = [keras.callbacks.SwapEMAWeights(swap_on_epoch=True)] if settings.ema_momentum > 0 else []
-    callbacks += [
-        HeldOutMetrics(ids, metric_starts, length, calibrate=calibrate),
+    held_out = HeldOutMetrics(ids, metric_starts, length, calibrate=calibrate)
+    snapshots = work_dir / "snapshots"
+    callbacks += [held_out] + ([EpochSnapshots(snapshots)] if schedule.average_epochs else []) + [
         keras.callbacks.BackupAndRestore(str(work_dir / "backup")),
         keras.callbacks.ModelCheckpoint(str(best_path), monitor=monitor, mode=mode, save_best_only=True,
                                         initial_value_threshold=best_so_far),
@@ -148,9 +155,29 @@ def train_next_word(ids: np.ndarray, split: WindowSplit, length: int, word_vecto
     callbacks.extend(extra_callbacks or [])
     model.fit(train_batches, validation_data=validation_batches, epochs=schedule.epochs, callbacks=callbacks,
               verbose=verbose)
-    if best_path.is_file():
-        model.load_weights(str(best_path))
-    best = _read_best(best_json)
-    if calibrate and "scale" in best:
-        set_cosine_scale(model, best["scale"])
-    return model, read_history(work_dir / "history.json")
+    history = read_history(work_dir / "history.json")
+    history["kept"] = _keep_best_weights(model, work_dir, history, held_out, monitor, mode,
+                                         average=schedule.average_epochs)
+    if calibrate and "heldout_scale" in history["kept"]:
+        set_cosine_scale(model, history["kept"]["heldout_scale"])
+    return model, history
+
+
+def _keep_best_weights(model: keras.Model, work_dir: Path, history: dict, held_out: HeldOutMetrics, monitor: str,
+                       mode: str, average: bool) -> dict:
+    """Leave in ``model`` the best of the best epoch (``work_dir/best.keras``) and, with
+    ``average``, the averages of the last epochs' snapshots; ``history`` holds every epoch's
+    logs. Returns what was kept (see :func:`train_next_word`)."""
+    best, epochs = _read_best(work_dir / "best.json"), len(history.get("loss", []))
+    better = np.less if mode == "min" else np.greater
+    if average:
+        winner = keep_best_average(model, work_dir / "snapshots", epochs, held_out.measure, monitor, better, best)
+        if winner is not None:
+            logger.info("kept the average of epochs %d-%d", winner["first_epoch"], winner["last_epoch"])
+            return winner
+    if (work_dir / "best.keras").is_file():
+        model.load_weights(str(work_dir / "best.keras"))
+    epoch = best.get("epoch", epochs)
+    kept = {key: values[epoch - 1] for key, values in history.items()
+            if key.startswith("heldout_") and len(values) >= epoch}
+    return {**kept, "first_epoch": epoch, "last_epoch": epoch}
