@@ -12,6 +12,7 @@ from models.calibration import HeldOutCosines, fit_scale, mean_negative_log_like
 from models.predictor import NumpyNextWordPredictor
 from models.settings import NextWordSettings, TrainingSchedule
 from models.training import train_next_word
+from tests.noisy_stream import noisy_periodic_stream
 
 
 def _sampled_targets(cosines: np.ndarray, scale: float, seed: int, bias: np.ndarray | None = None) -> np.ndarray:
@@ -66,13 +67,7 @@ def test_training_keeps_the_scale_fitted_on_validation_at_the_kept_epoch(tmp_pat
     sure, so the held-out likelihood has a finite best scale. The kept model carries the scale
     fitted on the validation windows, under which their perplexity is the history's best and
     top-1 / top-10 are those of the uncalibrated model (a scale changes no ranking)."""
-    rng = np.random.default_rng(0)
-    ids = np.resize(rng.choice(40, 23, replace=False), 4000)
-    noisy = rng.random(len(ids)) < 1 / 3
-    ids[noisy] = rng.integers(0, 40, noisy.sum())
-    ids = ids.astype(np.int32)
-    split = split_windows(len(ids), 8, 0.1, 0.05)
-    vectors = np.random.default_rng(1).normal(size=(40, 16)).astype(np.float32)
+    ids, split, vectors = noisy_periodic_stream()
     settings = NextWordSettings(lstm_units=32, learning_rate=0.01)
     schedule = TrainingSchedule(batch_size=32, epochs=4, metric_windows=100_000, seed=3)  # every validation window
     model, history = train_next_word(ids, split, 8, vectors, settings, schedule, tmp_path, verbose=0)

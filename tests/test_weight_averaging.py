@@ -6,10 +6,11 @@ import keras
 import numpy as np
 import pytest
 
-from corpus.windows import split_windows, window_batch
+from corpus.windows import window_batch
 from models.predictor import NumpyNextWordPredictor
 from models.settings import NextWordSettings, TrainingSchedule
 from models.training import train_next_word
+from tests.noisy_stream import noisy_periodic_stream
 from models.weight_averaging import EpochSnapshots, average_weights, keep_best_average, snapshot_path
 
 
@@ -58,15 +59,9 @@ def test_the_best_average_is_kept_only_when_it_beats_the_best_epoch(tmp_path):
 
 
 def test_training_reports_the_figures_of_the_weights_it_kept(tmp_path):
-    """A noisy periodic stream; the kept weights (an epoch or an average) score on the
+    """The noisy periodic stream; the kept weights (an epoch or an average) score on the
     validation windows what ``history["kept"]`` says, and no epoch scored better."""
-    rng = np.random.default_rng(0)
-    ids = np.resize(rng.choice(40, 23, replace=False), 4000)
-    noisy = rng.random(len(ids)) < 1 / 3
-    ids[noisy] = rng.integers(0, 40, noisy.sum())
-    ids = ids.astype(np.int32)
-    split = split_windows(len(ids), 8, 0.1, 0.05)
-    vectors = np.random.default_rng(1).normal(size=(40, 16)).astype(np.float32)
+    ids, split, vectors = noisy_periodic_stream()
     schedule = TrainingSchedule(batch_size=32, epochs=6, metric_windows=100_000, seed=3)  # every validation window
     model, history = train_next_word(ids, split, 8, vectors, NextWordSettings(lstm_units=32, learning_rate=0.01),
                                      schedule, tmp_path, verbose=0)
