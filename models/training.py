@@ -38,12 +38,17 @@ def monitored_metric(settings: NextWordSettings) -> tuple[str, str]:
     return ("heldout_perplexity", "min") if settings.loss == "softmax" else ("heldout_top10", "max")
 
 
+def _comparison(mode: str):
+    """``np.less`` for ``mode`` "min", ``np.greater`` for "max": is a figure better than another."""
+    return np.less if mode == "min" else np.greater
+
+
 class _RememberBest(keras.callbacks.Callback):
     """Writes the best monitored value so far to a JSON file after each epoch."""
 
     def __init__(self, path: Path, monitor: str, mode: str, best: float | None) -> None:
         super().__init__()
-        self.path, self.monitor, self.better = path, monitor, (np.less if mode == "min" else np.greater)
+        self.path, self.monitor, self.better = path, monitor, _comparison(mode)
         self.best = best
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
@@ -169,9 +174,9 @@ def _keep_best_weights(model: keras.Model, work_dir: Path, history: dict, held_o
     ``average``, the averages of the last epochs' snapshots; ``history`` holds every epoch's
     logs. Returns what was kept (see :func:`train_next_word`)."""
     best, epochs = _read_best(work_dir / "best.json"), len(history.get("loss", []))
-    better = np.less if mode == "min" else np.greater
     if average:
-        winner = keep_best_average(model, work_dir / "snapshots", epochs, held_out.measure, monitor, better, best)
+        winner = keep_best_average(model, work_dir / "snapshots", epochs, held_out.measure, monitor,
+                                   _comparison(mode), best)
         if winner is not None:
             logger.info("kept the average of epochs %d-%d", winner["first_epoch"], winner["last_epoch"])
             return winner

@@ -10,8 +10,8 @@ from corpus.windows import window_batch
 from models.predictor import NumpyNextWordPredictor
 from models.settings import NextWordSettings, TrainingSchedule
 from models.training import train_next_word
-from tests.noisy_stream import noisy_periodic_stream
 from models.weight_averaging import EpochSnapshots, average_weights, keep_best_average, snapshot_path
+from tests.noisy_stream import noisy_periodic_stream
 
 
 def _small_model() -> keras.Model:
