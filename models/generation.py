@@ -51,14 +51,27 @@ def banned_by_ngram(history: list[int], size: int) -> set[int]:
     return {history[i + size - 1] for i in range(len(history) - size + 1) if history[i : i + size - 1] == prefix}
 
 
-def adjusted(log_probabilities: np.ndarray, history: list[int], settings: DecodingSettings) -> np.ndarray:
+def banned_double(history: list[int], repeatable: frozenset[int] | None) -> set[int]:
+    """The last word of ``history`` when it may not follow itself: it is not in ``repeatable``
+    (the words that the text itself doubles); nothing when ``repeatable`` is None."""
+    if repeatable is None or not history or history[-1] in repeatable:
+        return set()
+    return {history[-1]}
+
+
+def adjusted(log_probabilities: np.ndarray, history: list[int], settings: DecodingSettings,
+             repeatable: frozenset[int] | None = None) -> np.ndarray:
     """``log_probabilities`` (V,) with the repetition penalty (each word of the last
-    ``repetition_window`` words loses log(penalty)) and the no-repeat n-gram ban (-inf)."""
+    ``repetition_window`` words loses log(penalty)), the no-repeat n-gram ban (-inf), and, when
+    ``settings.text_doubles_only`` and ``repeatable`` is given, the ban on a word following
+    itself unless it is in ``repeatable``."""
     out = log_probabilities.copy()
     if settings.repetition_penalty > 1.0 and settings.repetition_window > 0:
         recent = np.unique(history[-settings.repetition_window :])
         out[recent] -= math.log(settings.repetition_penalty)
     banned = banned_by_ngram(history, settings.no_repeat_ngram)
+    if settings.text_doubles_only:
+        banned |= banned_double(history, repeatable)
     if banned and len(banned) < len(out):
         out[list(banned)] = -np.inf
     return out
@@ -84,7 +97,7 @@ def _windows(histories: list[list[int]], window_length: int) -> np.ndarray:
 
 
 def _pick(predictor: NumpyNextWordPredictor, vector: np.ndarray, log_p: np.ndarray, history: list[int],
-          settings: DecodingSettings, rng: np.random.Generator) -> int:
+          settings: DecodingSettings, rng: np.random.Generator, repeatable: frozenset[int] | None) -> int:
     """One next word for one sequence, by ``settings.method`` (not beam); ``log_p`` (V,) is the
     model's distribution at temperature 1, which greedy (like beam search) ranks by."""
     if settings.method == "nearest":
@@ -92,16 +105,19 @@ def _pick(predictor: NumpyNextWordPredictor, vector: np.ndarray, log_p: np.ndarr
     if settings.method == "cosine-sample":
         return predictor.decoder.choose(vector, settings.temperature, settings.top_k or 10, rng)
     if settings.method == "greedy" or settings.temperature == 0:
-        return int(np.argmax(adjusted(log_p, history, settings)))
-    scores = adjusted(predictor.log_probabilities(vector[None], settings.temperature)[0], history, settings)
+        return int(np.argmax(adjusted(log_p, history, settings, repeatable)))
+    scores = adjusted(predictor.log_probabilities(vector[None], settings.temperature)[0], history, settings,
+                      repeatable)
     probabilities = truncated_probabilities(scores, settings.top_k, settings.top_p)
     return int(rng.choice(len(probabilities), p=probabilities))
 
 
 def generate_many(predictor: NumpyNextWordPredictor, seeds: list[list[int]], length: int, window_length: int,
-                  settings: DecodingSettings) -> list[Generation]:
+                  settings: DecodingSettings, repeatable: frozenset[int] | None = None) -> list[Generation]:
     """Extend each seed by ``length`` words (not beam search); the model runs on all seeds at
-    once when their windows have the same length. Returns one :class:`Generation` per seed."""
+    once when their windows have the same length. ``repeatable``: the ids that may follow
+    themselves (:func:`corpus.text.doubled_words`; None: any). Returns one :class:`Generation`
+    per seed."""
     if not seeds or any(len(seed) == 0 for seed in seeds):
         raise ValueError("generation needs at least one seed word")
     rng = np.random.default_rng(settings.rng_seed)
@@ -115,7 +131,7 @@ def generate_many(predictor: NumpyNextWordPredictor, seeds: list[list[int]], len
             vectors = np.concatenate([predictor.predict_vectors(w) for w in windows])
         model_log_p = predictor.log_probabilities(vectors)
         for index, history in enumerate(histories):
-            word = _pick(predictor, vectors[index], model_log_p[index], history, settings, rng)
+            word = _pick(predictor, vectors[index], model_log_p[index], history, settings, rng, repeatable)
             history.append(word)
             generations[index].ids.append(word)
             generations[index].log_probabilities.append(float(model_log_p[index, word]))
@@ -123,17 +139,17 @@ def generate_many(predictor: NumpyNextWordPredictor, seeds: list[list[int]], len
 
 
 def beam_search(predictor: NumpyNextWordPredictor, seed_ids: list[int], length: int, window_length: int,
-                settings: DecodingSettings) -> Generation:
+                settings: DecodingSettings, repeatable: frozenset[int] | None = None) -> Generation:
     """The most likely continuation of ``length`` words among ``settings.beam_width`` kept at each
-    step (scores: summed log-probabilities with the repetition penalty and n-gram ban; the
-    finished beams are ranked by score / length ** ``length_penalty``)."""
+    step (scores: summed log-probabilities with the repetition penalty and the bans of
+    :func:`adjusted`; the finished beams are ranked by score / length ** ``length_penalty``)."""
     beams: list[tuple[float, list[int], list[float]]] = [(0.0, list(seed_ids), [])]
     for _ in range(length):
         vectors = predictor.predict_vectors(_windows([history for _, history, _ in beams], window_length))
         model_log_p = predictor.log_probabilities(vectors)
         candidates = []
         for index, (score, history, picked) in enumerate(beams):
-            scores = adjusted(model_log_p[index], history, settings)
+            scores = adjusted(model_log_p[index], history, settings, repeatable)
             for word in np.argsort(-scores, kind="stable")[: settings.beam_width]:
                 if np.isfinite(scores[word]):
                     candidates.append((score + float(scores[word]), history + [int(word)],
@@ -145,14 +161,15 @@ def beam_search(predictor: NumpyNextWordPredictor, seed_ids: list[int], length: 
 
 
 def generate(predictor: NumpyNextWordPredictor, seed_ids: list[int], length: int, window_length: int,
-             settings: DecodingSettings = BLOG_DECODING) -> Generation:
-    """Extend ``seed_ids`` by ``length`` words with ``settings`` (default: the blog's nearest word)."""
+             settings: DecodingSettings = BLOG_DECODING, repeatable: frozenset[int] | None = None) -> Generation:
+    """Extend ``seed_ids`` by ``length`` words with ``settings`` (default: the blog's nearest
+    word); ``repeatable`` as in :func:`generate_many`."""
     if settings.method == "beam":
-        return beam_search(predictor, seed_ids, length, window_length, settings)
-    return generate_many(predictor, [seed_ids], length, window_length, settings)[0]
+        return beam_search(predictor, seed_ids, length, window_length, settings, repeatable)
+    return generate_many(predictor, [seed_ids], length, window_length, settings, repeatable)[0]
 
 
 def generate_ids(predictor: NumpyNextWordPredictor, seed_ids: list[int], length: int, window_length: int,
-                 settings: DecodingSettings = BLOG_DECODING) -> list[int]:
+                 settings: DecodingSettings = BLOG_DECODING, repeatable: frozenset[int] | None = None) -> list[int]:
     """The new ids of :func:`generate`."""
-    return generate(predictor, seed_ids, length, window_length, settings).ids
+    return generate(predictor, seed_ids, length, window_length, settings, repeatable).ids

@@ -20,13 +20,15 @@ from models.settings import DecodingSettings
 
 
 def measure_generation(predictor: NumpyNextWordPredictor, words: list[str], seeds: np.ndarray, length: int,
-                       settings: DecodingSettings) -> dict[str, Any]:
-    """Generate ``length`` words after each seed (K, T) with ``settings`` and measure the samples."""
+                       settings: DecodingSettings, repeatable: frozenset[int] | None = None) -> dict[str, Any]:
+    """Generate ``length`` words after each seed (K, T) with ``settings`` (``repeatable``: the ids
+    that may follow themselves, None: any) and measure the samples."""
     window = seeds.shape[1]
     if settings.method == "beam":
-        generations = [beam_search(predictor, seed.tolist(), length, window, settings) for seed in seeds]
+        generations = [beam_search(predictor, seed.tolist(), length, window, settings, repeatable) for seed in seeds]
     else:
-        generations = generate_many(predictor, [seed.tolist() for seed in seeds], length, window, settings)
+        generations = generate_many(predictor, [seed.tolist() for seed in seeds], length, window, settings,
+                                    repeatable)
     samples = [generation.ids for generation in generations]
     return {
         "method": settings.method,

@@ -109,3 +109,29 @@ def test_saved_predictor_loads_with_the_same_outputs(predictor, tmp_path):
     ids = np.random.default_rng(1).integers(0, VOCABULARY, (4, 7))
     np.testing.assert_array_equal(loaded.predict_vectors(ids), predictor.predict_vectors(ids))
     assert loaded_words == words and loaded.scale == pytest.approx(predictor.scale)
+
+
+
+class EchoPredictor:
+    """A stand-in model that puts 90% of the next word's probability on the last word again."""
+
+    def predict_vectors(self, windows: np.ndarray) -> np.ndarray:
+        return np.eye(VOCABULARY)[windows[:, -1]]
+
+    def log_probabilities(self, vectors: np.ndarray, temperature: float = 1.0) -> np.ndarray:
+        logits = (vectors * np.log(0.9 * (VOCABULARY - 1) / 0.1)) / temperature
+        return logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
+
+
+@pytest.mark.parametrize("method", ["sample", "greedy", "beam"])
+def test_only_repeatable_words_follow_themselves(method):
+    plain = dict(method=method, no_repeat_ngram=0, repetition_penalty=1.0, top_p=1.0)
+    seed, repeatable = [1, 2, 3], frozenset(range(0, VOCABULARY, 2))
+    echo = EchoPredictor()
+    np.testing.assert_allclose(np.exp(echo.log_probabilities(np.eye(VOCABULARY)[[3]]))[0, 3], 0.9)
+    held = [seed[-1]] + generate(echo, seed, 60, 5, DecodingSettings(**plain), repeatable).ids
+    doubles = [a for a, b in zip(held, held[1:]) if a == b]
+    assert held[1] != 3 and doubles and set(doubles) <= repeatable  # only the even ids double
+    free = generate(echo, seed, 60, 5, DecodingSettings(**plain)).ids  # no repeatable set: no rule
+    off = generate(echo, seed, 60, 5, DecodingSettings(**plain, text_doubles_only=False), repeatable).ids
+    assert off == free and (method == "sample" or free == [3] * 60)

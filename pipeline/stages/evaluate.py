@@ -112,20 +112,24 @@ def evaluate_run(run_dir: Path, max_windows: int = 0) -> dict[str, Any]:
     scores = score_side_by_side(list(models.values()), test_inputs, test_targets)
     rows += [_row(name, score, **extras.get(name, {})) for name, score in zip(models, scores)]
     return {"targets": int(len(test_targets)), "part": "test", "best_ngram": f"Kneser-Ney {best_order}-gram",
-            "rows": rows, "generation": measure_decodings(windows, predictor, words)}
+            "rows": rows, "generation": measure_decodings(windows, predictor, words,
+                                                          run_folder.load_repeatable_ids(run_dir, words))}
 
 
 def measure_decodings(windows: run_folder.Windows, predictor: NumpyNextWordPredictor, words: list[str],
-                      seeds: int = GENERATION_SEEDS, length: int = GENERATION_LENGTH) -> dict[str, Any]:
+                      repeatable: frozenset[int] | None = None, seeds: int = GENERATION_SEEDS,
+                      length: int = GENERATION_LENGTH) -> dict[str, Any]:
     """The generation measures (:func:`models.sample_report.measure_generation`) of the default
     decoding, the blog's nearest word and the earlier cosine sampling, from ``seeds`` evenly
-    spaced test windows, beside the test text's own punctuation share."""
+    spaced test windows, beside the test text's own punctuation share; ``repeatable``: the ids
+    that may follow themselves (:func:`pipeline.run_folder.load_repeatable_ids`)."""
     starts = windows.split.test_starts
     chosen = starts[np.linspace(0, len(starts) - 1, min(seeds, len(starts))).astype(int)]
     seed_windows, _ = window_batch(windows.ids, chosen, windows.length)
     test_words = windows.ids[windows.split.test_boundary :]
     punctuation = float(np.mean([is_punctuation(words[i]) for i in test_words]))
-    rows = [measure_generation(predictor, words, seed_windows, length, settings) for settings in COMPARED_DECODINGS]
+    rows = [measure_generation(predictor, words, seed_windows, length, settings, repeatable)
+            for settings in COMPARED_DECODINGS]
     return {"seeds": int(len(chosen)), "length": length, "test_punctuation_share": punctuation, "rows": rows}
 
 

@@ -54,10 +54,12 @@ class Generator:
     """A run's model, vocabulary, segmenter and window length, ready to generate from seed text."""
 
     def __init__(self, predictor: NumpyNextWordPredictor, words: list[str], segmenter: Segmenter,
-                 window_length: int, default_seed: list[int], settings: DecodingSettings) -> None:
+                 window_length: int, default_seed: list[int], settings: DecodingSettings,
+                 repeatable: frozenset[int] | None = None) -> None:
         self.predictor, self.words, self.segmenter = predictor, words, segmenter
         self.index = {word: i for i, word in enumerate(words)}
         self.window_length, self.default_seed, self.settings = window_length, default_seed, settings
+        self.repeatable = repeatable
 
     def seed_ids(self, seed_text: str) -> tuple[list[int], list[str]]:
         """The ids of the seed's known words and the unknown words; "" = the validation part's
@@ -80,7 +82,7 @@ class Generator:
             raise ValueError(f"length must be at least 1 word, got {length}")
         settings = dataclasses.replace(self.settings, **decoding)
         ids, unknown = self.seed_ids(seed_text)
-        generation = generate(self.predictor, ids, length, self.window_length, settings)
+        generation = generate(self.predictor, ids, length, self.window_length, settings, self.repeatable)
         mean = float(np.mean(generation.log_probabilities)) if generation.ids else 0.0
         return Sample(join_words(self.words[i] for i in ids), join_words(self.words[i] for i in generation.ids),
                       unknown, generation.ids, mean)
@@ -97,7 +99,8 @@ def load_generator(run_dir: str | Path, settings: DecodingSettings | None = None
                                                for f in dataclasses.fields(DecodingSettings)})
     segmenter = Segmenter(hmm=False, user_dictionary=config.segment.user_dictionary,
                           keep_punctuation=config.segment.keep_punctuation, vocabulary=dict(zip(words, counts)))
-    return Generator(predictor, words, segmenter, windows.length, windows.seed_ids(), decoding)
+    return Generator(predictor, words, segmenter, windows.length, windows.seed_ids(), decoding,
+                     run_folder.load_repeatable_ids(run_dir, words))
 
 
 def run(context: RunContext) -> dict[str, Any]:

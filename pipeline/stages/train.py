@@ -94,11 +94,13 @@ def run(context: RunContext) -> dict[str, Any]:
     _fresh_work_dir(work_dir, digest)
     log_dir = context.path(run_folder.LOGS) / f"{settings.loss}-{digest}"
     length, seed_ids = windows.length, windows.seed_ids()
+    repeatable = run_folder.load_repeatable_ids(context.run_dir, vectors.index_to_key)
 
     def make_sample(model) -> str:
         """40 words after the validation part's first window, by the default decoding with a
         fixed random seed, so that epochs can be compared."""
-        new = generate_ids(NumpyNextWordPredictor.from_model(model), seed_ids, 40, length, DecodingSettings())
+        new = generate_ids(NumpyNextWordPredictor.from_model(model), seed_ids, 40, length, DecodingSettings(),
+                           repeatable)
         return join_words(vectors.index_to_key[i] for i in seed_ids) + " → " + \
             join_words(vectors.index_to_key[i] for i in new)
 
