@@ -135,3 +135,11 @@ def test_only_repeatable_words_follow_themselves(method):
     free = generate(echo, seed, 60, 5, DecodingSettings(**plain)).ids  # no repeatable set: no rule
     off = generate(echo, seed, 60, 5, DecodingSettings(**plain, text_doubles_only=False), repeatable).ids
     assert off == free and (method == "sample" or free == [3] * 60)
+
+
+def test_repeatable_ids_are_the_vocabulary_words_the_text_doubles(tmp_path):
+    from pipeline.run_folder import TOKENS, load_repeatable_ids
+
+    assert load_repeatable_ids(tmp_path, ["甲"]) is None  # no tokens.txt: no word held back
+    (tmp_path / TOKENS).write_text("甲 甲 乙 丙 丙\n乙 ， 乙\n丁\n丁 戊\n", encoding="utf-8")
+    assert load_repeatable_ids(tmp_path, ["乙", "甲", "，", "丁", "戊"]) == {1}  # 丙 is not a word; 丁 | 丁 are lines apart
