@@ -6,11 +6,11 @@ or digit words keep one space between them::
     >>> join_words(["宝玉", "道", "：", "Hello", "world", "。"])
     '宝玉道：Hello world。'
 
-the words that a segmented text ever writes twice in a row (generation lets only these follow
-themselves, so a sample never says "，，" when the text never does)::
+the pairs of neighbouring words that generation checks against the text (a word after
+itself, a punctuation mark after a punctuation mark), as the text writes them::
 
-    >>> sorted(doubled_words(["他 说 ： 说 说 罢 ，", "， — — 好"]))  # not "，": lines are apart
-    ['—', '说']
+    >>> sorted(checked_pairs(["他 说 ： 说 说 罢 。 ”", "， 好 — —"]))  # "” ，" are lines apart
+    [('—', '—'), ('。', '”'), ('说', '说')]
 
 and a word outside a vocabulary gets suggestions that share its characters::
 
@@ -21,6 +21,8 @@ and a word outside a vocabulary gets suggestions that share its characters::
 from __future__ import annotations
 
 from typing import Iterable, Sequence
+
+from corpus.segment import is_punctuation
 
 
 def join_words(words: Iterable[str]) -> str:
@@ -33,14 +35,15 @@ def join_words(words: Iterable[str]) -> str:
     return out
 
 
-def doubled_words(lines: Iterable[str]) -> set[str]:
-    """Words that directly follow themselves somewhere in ``lines`` (words separated by spaces;
-    a line break parts two words)."""
-    doubled: set[str] = set()
+def checked_pairs(lines: Iterable[str]) -> set[tuple[str, str]]:
+    """The neighbouring pairs ``(word, next word)`` in ``lines`` (words separated by spaces; a
+    line break parts two words) that are one word twice or two punctuation marks."""
+    pairs: set[tuple[str, str]] = set()
     for line in lines:
         words = line.split()
-        doubled.update(word for word, following in zip(words, words[1:]) if word == following)
-    return doubled
+        pairs.update((word, following) for word, following in zip(words, words[1:])
+                     if word == following or (is_punctuation(word) and is_punctuation(following)))
+    return pairs
 
 
 def close_matches(vocabulary: Sequence[str], word: str, limit: int = 5) -> list[str]:

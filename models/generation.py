@@ -25,6 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from corpus.segment import is_punctuation
 from models.numpy_lstm import NumpyLSTM  # noqa: F401  (used in the doctest)
 from models.predictor import NumpyNextWordPredictor
 from models.settings import DecodingSettings
@@ -51,27 +52,53 @@ def banned_by_ngram(history: list[int], size: int) -> set[int]:
     return {history[i + size - 1] for i in range(len(history) - size + 1) if history[i : i + size - 1] == prefix}
 
 
-def banned_double(history: list[int], repeatable: frozenset[int] | None) -> set[int]:
-    """The last word of ``history`` when it may not follow itself: it is not in ``repeatable``
-    (the words that the text itself doubles); nothing when ``repeatable`` is None."""
-    if repeatable is None or not history or history[-1] in repeatable:
-        return set()
-    return {history[-1]}
+@dataclass(frozen=True)
+class TextPairs:
+    """Which word may come right after which, for the pairs that the text decides: a word after
+    itself, and a punctuation mark after a punctuation mark. ``punctuation``: the ids of the
+    punctuation marks; ``followers``: for a word id, the ids that the text writes right after it
+    among those pairs. The id stream a model learns from leaves out the words outside its
+    vocabulary, so it holds pairs such as "， ，" or "： ，" that the text never writes.
+
+        >>> pairs = TextPairs.from_word_pairs({("，", "“"), ("说", "说")}, ["，", "“", "说", "道"])
+        >>> sorted(pairs.banned_after(0)), sorted(pairs.banned_after(2)), sorted(pairs.banned_after(3))
+        ([0], [], [3])
+    """
+
+    punctuation: frozenset[int]
+    followers: dict[int, frozenset[int]]
+
+    @classmethod
+    def from_word_pairs(cls, pairs: set[tuple[str, str]], words: list[str]) -> "TextPairs":
+        """From the text's pairs of words (:func:`corpus.text.checked_pairs`) over the vocabulary ``words``."""
+        index = {word: i for i, word in enumerate(words)}
+        followers: dict[int, set[int]] = {}
+        for word, following in pairs:
+            if word in index and following in index:
+                followers.setdefault(index[word], set()).add(index[following])
+        return cls(frozenset(i for i, word in enumerate(words) if is_punctuation(word)),
+                   {i: frozenset(ids) for i, ids in followers.items()})
+
+    def banned_after(self, previous: int) -> set[int]:
+        """The ids that may not come right after ``previous``: itself, and after a punctuation
+        mark every punctuation mark, unless the text writes that pair."""
+        checked = {previous} | (set(self.punctuation) if previous in self.punctuation else set())
+        return checked - self.followers.get(previous, frozenset())
 
 
 def adjusted(log_probabilities: np.ndarray, history: list[int], settings: DecodingSettings,
-             repeatable: frozenset[int] | None = None) -> np.ndarray:
+             pairs: TextPairs | None = None) -> np.ndarray:
     """``log_probabilities`` (V,) with the repetition penalty (each word of the last
     ``repetition_window`` words loses log(penalty)), the no-repeat n-gram ban (-inf), and, when
-    ``settings.text_doubles_only`` and ``repeatable`` is given, the ban on a word following
-    itself unless it is in ``repeatable``."""
+    ``settings.text_pairs_only`` and ``pairs`` is given, the ban of :meth:`TextPairs.banned_after`
+    on the last word of ``history``."""
     out = log_probabilities.copy()
     if settings.repetition_penalty > 1.0 and settings.repetition_window > 0:
         recent = np.unique(history[-settings.repetition_window :])
         out[recent] -= math.log(settings.repetition_penalty)
     banned = banned_by_ngram(history, settings.no_repeat_ngram)
-    if settings.text_doubles_only:
-        banned |= banned_double(history, repeatable)
+    if settings.text_pairs_only and pairs is not None and history:
+        banned |= pairs.banned_after(history[-1])
     if banned and len(banned) < len(out):
         out[list(banned)] = -np.inf
     return out
@@ -97,7 +124,7 @@ def _windows(histories: list[list[int]], window_length: int) -> np.ndarray:
 
 
 def _pick(predictor: NumpyNextWordPredictor, vector: np.ndarray, log_p: np.ndarray, history: list[int],
-          settings: DecodingSettings, rng: np.random.Generator, repeatable: frozenset[int] | None) -> int:
+          settings: DecodingSettings, rng: np.random.Generator, pairs: TextPairs | None) -> int:
     """One next word for one sequence, by ``settings.method`` (not beam); ``log_p`` (V,) is the
     model's distribution at temperature 1, which greedy (like beam search) ranks by."""
     if settings.method == "nearest":
@@ -105,19 +132,18 @@ def _pick(predictor: NumpyNextWordPredictor, vector: np.ndarray, log_p: np.ndarr
     if settings.method == "cosine-sample":
         return predictor.decoder.choose(vector, settings.temperature, settings.top_k or 10, rng)
     if settings.method == "greedy" or settings.temperature == 0:
-        return int(np.argmax(adjusted(log_p, history, settings, repeatable)))
+        return int(np.argmax(adjusted(log_p, history, settings, pairs)))
     scores = adjusted(predictor.log_probabilities(vector[None], settings.temperature)[0], history, settings,
-                      repeatable)
+                      pairs)
     probabilities = truncated_probabilities(scores, settings.top_k, settings.top_p)
     return int(rng.choice(len(probabilities), p=probabilities))
 
 
 def generate_many(predictor: NumpyNextWordPredictor, seeds: list[list[int]], length: int, window_length: int,
-                  settings: DecodingSettings, repeatable: frozenset[int] | None = None) -> list[Generation]:
+                  settings: DecodingSettings, pairs: TextPairs | None = None) -> list[Generation]:
     """Extend each seed by ``length`` words (not beam search); the model runs on all seeds at
-    once when their windows have the same length. ``repeatable``: the ids that may follow
-    themselves (:func:`corpus.text.doubled_words`; None: any). Returns one :class:`Generation`
-    per seed."""
+    once when their windows have the same length. ``pairs``: the neighbouring words the text
+    allows (:class:`TextPairs`; None: any). Returns one :class:`Generation` per seed."""
     if not seeds or any(len(seed) == 0 for seed in seeds):
         raise ValueError("generation needs at least one seed word")
     rng = np.random.default_rng(settings.rng_seed)
@@ -131,7 +157,7 @@ def generate_many(predictor: NumpyNextWordPredictor, seeds: list[list[int]], len
             vectors = np.concatenate([predictor.predict_vectors(w) for w in windows])
         model_log_p = predictor.log_probabilities(vectors)
         for index, history in enumerate(histories):
-            word = _pick(predictor, vectors[index], model_log_p[index], history, settings, rng, repeatable)
+            word = _pick(predictor, vectors[index], model_log_p[index], history, settings, rng, pairs)
             history.append(word)
             generations[index].ids.append(word)
             generations[index].log_probabilities.append(float(model_log_p[index, word]))
@@ -139,7 +165,7 @@ def generate_many(predictor: NumpyNextWordPredictor, seeds: list[list[int]], len
 
 
 def beam_search(predictor: NumpyNextWordPredictor, seed_ids: list[int], length: int, window_length: int,
-                settings: DecodingSettings, repeatable: frozenset[int] | None = None) -> Generation:
+                settings: DecodingSettings, pairs: TextPairs | None = None) -> Generation:
     """The most likely continuation of ``length`` words among ``settings.beam_width`` kept at each
     step (scores: summed log-probabilities with the repetition penalty and the bans of
     :func:`adjusted`; the finished beams are ranked by score / length ** ``length_penalty``)."""
@@ -149,7 +175,7 @@ def beam_search(predictor: NumpyNextWordPredictor, seed_ids: list[int], length: 
         model_log_p = predictor.log_probabilities(vectors)
         candidates = []
         for index, (score, history, picked) in enumerate(beams):
-            scores = adjusted(model_log_p[index], history, settings, repeatable)
+            scores = adjusted(model_log_p[index], history, settings, pairs)
             for word in np.argsort(-scores, kind="stable")[: settings.beam_width]:
                 if np.isfinite(scores[word]):
                     candidates.append((score + float(scores[word]), history + [int(word)],
@@ -161,15 +187,15 @@ def beam_search(predictor: NumpyNextWordPredictor, seed_ids: list[int], length: 
 
 
 def generate(predictor: NumpyNextWordPredictor, seed_ids: list[int], length: int, window_length: int,
-             settings: DecodingSettings = BLOG_DECODING, repeatable: frozenset[int] | None = None) -> Generation:
+             settings: DecodingSettings = BLOG_DECODING, pairs: TextPairs | None = None) -> Generation:
     """Extend ``seed_ids`` by ``length`` words with ``settings`` (default: the blog's nearest
-    word); ``repeatable`` as in :func:`generate_many`."""
+    word); ``pairs`` as in :func:`generate_many`."""
     if settings.method == "beam":
-        return beam_search(predictor, seed_ids, length, window_length, settings, repeatable)
-    return generate_many(predictor, [seed_ids], length, window_length, settings, repeatable)[0]
+        return beam_search(predictor, seed_ids, length, window_length, settings, pairs)
+    return generate_many(predictor, [seed_ids], length, window_length, settings, pairs)[0]
 
 
 def generate_ids(predictor: NumpyNextWordPredictor, seed_ids: list[int], length: int, window_length: int,
-                 settings: DecodingSettings = BLOG_DECODING, repeatable: frozenset[int] | None = None) -> list[int]:
+                 settings: DecodingSettings = BLOG_DECODING, pairs: TextPairs | None = None) -> list[int]:
     """The new ids of :func:`generate`."""
-    return generate(predictor, seed_ids, length, window_length, settings, repeatable).ids
+    return generate(predictor, seed_ids, length, window_length, settings, pairs).ids

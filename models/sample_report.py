@@ -14,21 +14,21 @@ from typing import Any
 import numpy as np
 
 from corpus.sample_quality import distinct_share, punctuation_share, repeated_ngram_share, top_token_share
-from models.generation import beam_search, generate_many
+from models.generation import TextPairs, beam_search, generate_many
 from models.predictor import NumpyNextWordPredictor
 from models.settings import DecodingSettings
 
 
 def measure_generation(predictor: NumpyNextWordPredictor, words: list[str], seeds: np.ndarray, length: int,
-                       settings: DecodingSettings, repeatable: frozenset[int] | None = None) -> dict[str, Any]:
-    """Generate ``length`` words after each seed (K, T) with ``settings`` (``repeatable``: the ids
-    that may follow themselves, None: any) and measure the samples."""
+                       settings: DecodingSettings, pairs: TextPairs | None = None) -> dict[str, Any]:
+    """Generate ``length`` words after each seed (K, T) with ``settings`` (``pairs``: the neighbouring
+    words the text allows, None: any) and measure the samples."""
     window = seeds.shape[1]
     if settings.method == "beam":
-        generations = [beam_search(predictor, seed.tolist(), length, window, settings, repeatable) for seed in seeds]
+        generations = [beam_search(predictor, seed.tolist(), length, window, settings, pairs) for seed in seeds]
     else:
         generations = generate_many(predictor, [seed.tolist() for seed in seeds], length, window, settings,
-                                    repeatable)
+                                    pairs)
     samples = [generation.ids for generation in generations]
     return {
         "method": settings.method,

@@ -151,7 +151,7 @@ class DecodingSettings:
     repetition_penalty: float = 1.2  # divide the probability of words used in the last repetition_window words
     repetition_window: int = 20
     no_repeat_ngram: int = 4  # never repeat an n-gram of this size within a sample (0 = allowed)
-    text_doubles_only: bool = True  # a word follows itself only if the run's text has it twice in a row (stops "，，")
+    text_pairs_only: bool = True  # a word after itself, or a punctuation mark after another, only as the run's text writes them (stops "，，", "：，")
     beam_width: int = 4
     length_penalty: float = 1.0  # beam: rank finished beams by log-probability / length ** this
     rng_seed: int = 0

@@ -166,9 +166,9 @@ def _add_run_commands(commands) -> None:
                           help="divide the probability of recently used words by this (default 1.2)")
     generate.add_argument("--repetition-window", type=int, help="how many recent words the penalty covers (default 20)")
     generate.add_argument("--no-repeat-ngram", type=int, help="never repeat an n-gram of this size (default 4; 0 off)")
-    generate.add_argument("--allow-doubles", dest="text_doubles_only", action="store_const", const=False,
-                          help="let any word follow itself (default: only words the run's text writes twice "
-                               "in a row, such as ——, so no '，，')")
+    generate.add_argument("--any-pairs", dest="text_pairs_only", action="store_const", const=False,
+                          help="let any word follow itself and any punctuation mark follow another (default: "
+                               "only as the run's text writes them, such as —— or 。”, so no '，，' or '：，')")
     generate.add_argument("--beam-width", type=int, help="beams kept by --method beam (default 4)")
     generate.add_argument("--length-penalty", type=float, help="beam: rank by log p / length ** this (default 1)")
     generate.add_argument("--seed-rng", dest="rng_seed", type=int, help="random seed for sampling (default 0)")
@@ -283,7 +283,7 @@ def command_word2vec(args) -> int:
 
 
 DECODING_FLAGS = ("method", "temperature", "top_k", "top_p", "repetition_penalty", "repetition_window",
-                  "no_repeat_ngram", "text_doubles_only", "beam_width", "length_penalty", "rng_seed")
+                  "no_repeat_ngram", "text_pairs_only", "beam_width", "length_penalty", "rng_seed")
 
 
 def _print_sample(generator, seed: str, length: int) -> None:

@@ -26,7 +26,6 @@ from pathlib import Path
 
 import numpy as np
 
-from corpus.text import doubled_words
 from corpus.windows import WindowSplit, split_at_boundaries
 from pipeline.config import PipelineConfig, load_config
 from pipeline.files import sha256_of_path
@@ -154,18 +153,6 @@ def load_vectors(run_dir: Path):
 
     path = _require(run_dir / WORD2VEC, f"train word vectors first: lstmlab run CORPUS --run-dir {run_dir}")
     return KeyedVectors.load(str(path))
-
-
-def load_repeatable_ids(run_dir: Path, words: list[str]) -> frozenset[int] | None:
-    """The ids (positions in ``words``) of the words that ``RUN/tokens.txt`` writes twice in a
-    row (:func:`corpus.text.doubled_words`): the only words generation lets follow themselves.
-    None when the run has no tokens.txt (then no word is held back)."""
-    path = run_dir / TOKENS
-    if not path.exists():
-        return None
-    with open(path, encoding="utf-8") as lines:
-        doubled = doubled_words(lines)
-    return frozenset(i for i, word in enumerate(words) if word in doubled)
 
 
 def model_path(run_dir: Path) -> Path:

@@ -6,7 +6,8 @@ import keras
 import numpy as np
 import pytest
 
-from models.generation import banned_by_ngram, beam_search, generate, generate_ids, truncated_probabilities
+from models.generation import (TextPairs, adjusted, banned_by_ngram, beam_search, generate, generate_ids,
+                               truncated_probabilities)
 from models.next_word import build_next_word_model, output_word_vectors, prediction_model
 from models.predictor import NumpyNextWordPredictor
 from models.settings import DecodingSettings, NextWordSettings
@@ -124,22 +125,39 @@ class EchoPredictor:
 
 
 @pytest.mark.parametrize("method", ["sample", "greedy", "beam"])
-def test_only_repeatable_words_follow_themselves(method):
+def test_a_word_follows_itself_only_where_the_text_pairs_allow(method):
     plain = dict(method=method, no_repeat_ngram=0, repetition_penalty=1.0, top_p=1.0)
-    seed, repeatable = [1, 2, 3], frozenset(range(0, VOCABULARY, 2))
+    seed = [1, 2, 3]
+    pairs = TextPairs(frozenset(), {i: frozenset({i}) for i in range(0, VOCABULARY, 2)})  # even ids may double
     echo = EchoPredictor()
     np.testing.assert_allclose(np.exp(echo.log_probabilities(np.eye(VOCABULARY)[[3]]))[0, 3], 0.9)
-    held = [seed[-1]] + generate(echo, seed, 60, 5, DecodingSettings(**plain), repeatable).ids
+    held = [seed[-1]] + generate(echo, seed, 60, 5, DecodingSettings(**plain), pairs).ids
     doubles = [a for a, b in zip(held, held[1:]) if a == b]
-    assert held[1] != 3 and doubles and set(doubles) <= repeatable  # only the even ids double
-    free = generate(echo, seed, 60, 5, DecodingSettings(**plain)).ids  # no repeatable set: no rule
-    off = generate(echo, seed, 60, 5, DecodingSettings(**plain, text_doubles_only=False), repeatable).ids
+    assert held[1] != 3 and doubles and all(a % 2 == 0 for a in doubles)  # only the even ids double
+    free = generate(echo, seed, 60, 5, DecodingSettings(**plain)).ids  # no pairs given: no rule
+    off = generate(echo, seed, 60, 5, DecodingSettings(**plain, text_pairs_only=False), pairs).ids
     assert off == free and (method == "sample" or free == [3] * 60)
 
 
-def test_repeatable_ids_are_the_vocabulary_words_the_text_doubles(tmp_path):
-    from pipeline.run_folder import TOKENS, load_repeatable_ids
+def test_a_punctuation_mark_follows_another_only_as_the_text_writes_it():
+    pairs = TextPairs.from_word_pairs({("。", "”"), ("—", "—"), ("，", "好")}, ["。", "”", "—", "，", "好", "道"])
+    assert pairs.punctuation == {0, 1, 2, 3}
+    assert pairs.banned_after(0) == {0, 2, 3}  # "。”" is written, "。。" "。—" "。，" are not
+    assert pairs.banned_after(2) == {0, 1, 3}  # "——" is written
+    assert pairs.banned_after(3) == {0, 1, 2, 3}  # "，好" is not a pair of marks: no follower counts
+    assert pairs.banned_after(5) == {5}  # after a word only the word itself is checked
+    log_p = np.log(np.full(6, 1 / 6))
+    settings = DecodingSettings(repetition_penalty=1.0, no_repeat_ngram=0)
+    allowed = np.isfinite(adjusted(log_p, [4, 0], settings, pairs))
+    assert allowed.tolist() == [False, True, False, False, True, True]
 
-    assert load_repeatable_ids(tmp_path, ["甲"]) is None  # no tokens.txt: no word held back
-    (tmp_path / TOKENS).write_text("甲 甲 乙 丙 丙\n乙 ， 乙\n丁\n丁 戊\n", encoding="utf-8")
-    assert load_repeatable_ids(tmp_path, ["乙", "甲", "，", "丁", "戊"]) == {1}  # 丙 is not a word; 丁 | 丁 are lines apart
+
+def test_text_pairs_are_read_from_the_run_tokens(tmp_path):
+    from pipeline.run_folder import TOKENS
+    from pipeline.stages.generate import load_text_pairs
+
+    assert load_text_pairs(tmp_path, ["甲"]) is None  # no tokens.txt: no rule
+    (tmp_path / TOKENS).write_text("甲 甲 乙 丙 丙 。 ”\n乙 ， 乙\n丁 ，\n， 丁 戊\n", encoding="utf-8")
+    pairs = load_text_pairs(tmp_path, ["乙", "甲", "，", "丁", "。", "”"])
+    assert pairs.followers == {1: {1}, 4: {5}}  # 丙 is not a word; "， ，" and "丁 丁" are lines apart
+    assert pairs.punctuation == {2, 4, 5}

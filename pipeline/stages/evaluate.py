@@ -26,10 +26,12 @@ from corpus.windows import window_batch
 from corpus.segment import is_punctuation
 from models.predictor import NumpyNextWordPredictor
 from models.sample_report import measure_generation
+from models.generation import TextPairs
 from models.settings import DecodingSettings
 from pipeline import run_folder
 from pipeline.files import write_text_atomic
 from pipeline.run_folder import RunContext
+from pipeline.stages.generate import load_text_pairs
 
 NGRAM_ORDERS = (2, 3, 4, 5)
 # The generation measures: K seeds (the test part's first windows, 20 words each), L words each.
@@ -113,22 +115,22 @@ def evaluate_run(run_dir: Path, max_windows: int = 0) -> dict[str, Any]:
     rows += [_row(name, score, **extras.get(name, {})) for name, score in zip(models, scores)]
     return {"targets": int(len(test_targets)), "part": "test", "best_ngram": f"Kneser-Ney {best_order}-gram",
             "rows": rows, "generation": measure_decodings(windows, predictor, words,
-                                                          run_folder.load_repeatable_ids(run_dir, words))}
+                                                          load_text_pairs(run_dir, words))}
 
 
 def measure_decodings(windows: run_folder.Windows, predictor: NumpyNextWordPredictor, words: list[str],
-                      repeatable: frozenset[int] | None = None, seeds: int = GENERATION_SEEDS,
+                      pairs: TextPairs | None = None, seeds: int = GENERATION_SEEDS,
                       length: int = GENERATION_LENGTH) -> dict[str, Any]:
     """The generation measures (:func:`models.sample_report.measure_generation`) of the default
     decoding, the blog's nearest word and the earlier cosine sampling, from ``seeds`` evenly
-    spaced test windows, beside the test text's own punctuation share; ``repeatable``: the ids
-    that may follow themselves (:func:`pipeline.run_folder.load_repeatable_ids`)."""
+    spaced test windows, beside the test text's own punctuation share; ``pairs``: the neighbouring
+    words the text allows (:func:`pipeline.stages.generate.load_text_pairs`)."""
     starts = windows.split.test_starts
     chosen = starts[np.linspace(0, len(starts) - 1, min(seeds, len(starts))).astype(int)]
     seed_windows, _ = window_batch(windows.ids, chosen, windows.length)
     test_words = windows.ids[windows.split.test_boundary :]
     punctuation = float(np.mean([is_punctuation(words[i]) for i in test_words]))
-    rows = [measure_generation(predictor, words, seed_windows, length, settings, repeatable)
+    rows = [measure_generation(predictor, words, seed_windows, length, settings, pairs)
             for settings in COMPARED_DECODINGS]
     return {"seeds": int(len(chosen)), "length": length, "test_punctuation_share": punctuation, "rows": rows}
 

@@ -21,8 +21,8 @@ from typing import Any
 import numpy as np
 
 from corpus.segment import Segmenter
-from corpus.text import close_matches, join_words
-from models.generation import generate
+from corpus.text import checked_pairs, close_matches, join_words
+from models.generation import TextPairs, generate
 from models.predictor import NumpyNextWordPredictor
 from models.settings import DecodingSettings
 from pipeline import run_folder
@@ -55,11 +55,11 @@ class Generator:
 
     def __init__(self, predictor: NumpyNextWordPredictor, words: list[str], segmenter: Segmenter,
                  window_length: int, default_seed: list[int], settings: DecodingSettings,
-                 repeatable: frozenset[int] | None = None) -> None:
+                 pairs: TextPairs | None = None) -> None:
         self.predictor, self.words, self.segmenter = predictor, words, segmenter
         self.index = {word: i for i, word in enumerate(words)}
         self.window_length, self.default_seed, self.settings = window_length, default_seed, settings
-        self.repeatable = repeatable
+        self.pairs = pairs
 
     def seed_ids(self, seed_text: str) -> tuple[list[int], list[str]]:
         """The ids of the seed's known words and the unknown words; "" = the validation part's
@@ -82,10 +82,21 @@ class Generator:
             raise ValueError(f"length must be at least 1 word, got {length}")
         settings = dataclasses.replace(self.settings, **decoding)
         ids, unknown = self.seed_ids(seed_text)
-        generation = generate(self.predictor, ids, length, self.window_length, settings, self.repeatable)
+        generation = generate(self.predictor, ids, length, self.window_length, settings, self.pairs)
         mean = float(np.mean(generation.log_probabilities)) if generation.ids else 0.0
         return Sample(join_words(self.words[i] for i in ids), join_words(self.words[i] for i in generation.ids),
                       unknown, generation.ids, mean)
+
+
+def load_text_pairs(run_dir: Path, words: list[str]) -> TextPairs | None:
+    """Which of the vocabulary ``words`` may follow which in generation, for a word after itself
+    and a punctuation mark after another: the pairs ``RUN/tokens.txt`` writes
+    (:func:`corpus.text.checked_pairs`). None when the run has no tokens.txt (then any)."""
+    path = run_dir / run_folder.TOKENS
+    if not path.exists():
+        return None
+    with open(path, encoding="utf-8") as lines:
+        return TextPairs.from_word_pairs(checked_pairs(lines), words)
 
 
 def load_generator(run_dir: str | Path, settings: DecodingSettings | None = None) -> Generator:
@@ -100,7 +111,7 @@ def load_generator(run_dir: str | Path, settings: DecodingSettings | None = None
     segmenter = Segmenter(hmm=False, user_dictionary=config.segment.user_dictionary,
                           keep_punctuation=config.segment.keep_punctuation, vocabulary=dict(zip(words, counts)))
     return Generator(predictor, words, segmenter, windows.length, windows.seed_ids(), decoding,
-                     run_folder.load_repeatable_ids(run_dir, words))
+                     load_text_pairs(run_dir, words))
 
 
 def run(context: RunContext) -> dict[str, Any]:

@@ -33,6 +33,7 @@ from pipeline import run_folder
 from pipeline.config import PipelineConfig, hashed_settings
 from pipeline.files import atomic_output, sha256_of_file
 from pipeline.run_folder import RunContext
+from pipeline.stages.generate import load_text_pairs
 from pipeline.tensorboard import tensorboard_callbacks, write_projector
 
 
@@ -94,13 +95,13 @@ def run(context: RunContext) -> dict[str, Any]:
     _fresh_work_dir(work_dir, digest)
     log_dir = context.path(run_folder.LOGS) / f"{settings.loss}-{digest}"
     length, seed_ids = windows.length, windows.seed_ids()
-    repeatable = run_folder.load_repeatable_ids(context.run_dir, vectors.index_to_key)
+    pairs = load_text_pairs(context.run_dir, vectors.index_to_key)
 
     def make_sample(model) -> str:
         """40 words after the validation part's first window, by the default decoding with a
         fixed random seed, so that epochs can be compared."""
         new = generate_ids(NumpyNextWordPredictor.from_model(model), seed_ids, 40, length, DecodingSettings(),
-                           repeatable)
+                           pairs)
         return join_words(vectors.index_to_key[i] for i in seed_ids) + " → " + \
             join_words(vectors.index_to_key[i] for i in new)
 
