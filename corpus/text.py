@@ -39,10 +39,14 @@ def checked_pairs(lines: Iterable[str]) -> set[tuple[str, str]]:
     """The neighbouring pairs ``(word, next word)`` in ``lines`` (words separated by spaces; a
     line break parts two words) that are one word twice or two punctuation marks."""
     pairs: set[tuple[str, str]] = set()
+    marks: dict[str, bool] = {}  # is_punctuation once per distinct word: a novel has ~600k words
     for line in lines:
         words = line.split()
+        for word in words:
+            if word not in marks:
+                marks[word] = is_punctuation(word)
         pairs.update((word, following) for word, following in zip(words, words[1:])
-                     if word == following or (is_punctuation(word) and is_punctuation(following)))
+                     if word == following or (marks[word] and marks[following]))
     return pairs
 
 
