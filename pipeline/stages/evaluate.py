@@ -24,9 +24,9 @@ from corpus.ngram import KneserNey
 from corpus.scoring import Score, ScoreAccumulator
 from corpus.windows import window_batch
 from corpus.segment import is_punctuation
+from models.generation import TextPairs
 from models.predictor import NumpyNextWordPredictor
 from models.sample_report import measure_generation
-from models.generation import TextPairs
 from models.settings import DecodingSettings
 from pipeline import run_folder
 from pipeline.files import write_text_atomic

@@ -4,7 +4,9 @@ Writes ``RUN/sample.txt`` (``lstmlab run``); ``lstmlab generate`` prints instead
 and jieba are needed: the model is read from ``RUN/predictor.npz``, not ``model.keras``.
 The seed text is segmented over the run's own vocabulary (jieba with the run's words and
 their counts as its dictionary, and the run's user dictionary), so it splits into words the
-model knows wherever it can; words still outside the vocabulary are reported and skipped. From Python (a notebook)::
+model knows wherever it can; words still outside the vocabulary are reported and skipped. A
+word follows itself, and a punctuation mark another, only as ``RUN/tokens.txt`` writes them
+(:func:`load_text_pairs`; ``--any-pairs`` lifts it). From Python (a notebook)::
 
     from pipeline.stages.generate import load_generator
     generator = load_generator("runs/hongloumeng")
