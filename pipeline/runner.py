@@ -70,6 +70,10 @@ def _run_or_skip(stage: Stage, context: RunContext, upstream: list[str], force: 
     manifest = read_manifest(context.run_dir, stage.name)
     if not force and manifest and manifest.get("key") == key and outputs_intact(context.run_dir, manifest):
         return StageOutcome(stage.name, "skipped", manifest.get("seconds", 0.0), manifest.get("details", {})), key
+    if manifest:
+        logger.info("%s runs again: %s (it took %.1f s last time)", stage.name,
+                    "forced" if force else rerun_reason(manifest, key, inputs, settings, code),
+                    manifest.get("seconds", 0.0))
     started = time.perf_counter()
     details = stage.run(context)
     seconds = round(time.perf_counter() - started, 3)
@@ -78,6 +82,29 @@ def _run_or_skip(stage: Stage, context: RunContext, upstream: list[str], force: 
                                                  "settings": settings, "code": code, "code_modules": modules,
                                                  "outputs": outputs, "seconds": seconds, "details": details})
     return StageOutcome(stage.name, "ran", seconds, details), key
+
+
+def rerun_reason(manifest: dict, key: str, inputs: dict, settings: dict, code: str) -> str:
+    """Why a stage with this ``manifest`` (what it recorded last time) is not skipped now, given
+    its new ``key``, input hashes, settings and code hash: the first difference, in words.
+
+        >>> rerun_reason({"key": "k", "inputs": {"a.txt": "1"}, "settings": {"hmm": True}, "code": "c"},
+        ...              "k2", {"a.txt": "1"}, {"hmm": False}, "c")
+        'its settings changed: hmm True -> False'
+    """
+    recorded = manifest.get("settings", {})
+    changed = [f"{name} {recorded.get(name)!r} -> {value!r}" for name, value in settings.items()
+               if recorded.get(name) != value]
+    if changed:
+        return "its settings changed: " + ", ".join(changed)
+    inputs_changed = [name for name, digest in inputs.items() if manifest.get("inputs", {}).get(name) != digest]
+    if inputs_changed:
+        return "its input changed: " + ", ".join(inputs_changed)
+    if manifest.get("code") != code:
+        return "its code changed (lstmlab was updated or edited)"
+    if manifest.get("key") != key:
+        return "a stage before it changed"
+    return "its outputs were changed or removed"
 
 
 def stage_is_current(corpus: str | Path, run_dir: str | Path, config: PipelineConfig, name: str) -> bool:

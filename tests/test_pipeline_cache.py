@@ -14,7 +14,7 @@ def _statuses(outcomes):
     return {o.stage: o.status for o in outcomes}
 
 
-def test_second_run_skips_and_changed_setting_reruns_only_later_stages(tmp_path, small_gbk_corpus):
+def test_second_run_skips_and_changed_setting_reruns_only_later_stages(tmp_path, small_gbk_corpus, caplog):
     run_dir = tmp_path / "run"
     config = load_config(overrides=FAST)
     first = run_pipeline(small_gbk_corpus, run_dir, config, until="windows", progress=False)
@@ -31,15 +31,21 @@ def test_second_run_skips_and_changed_setting_reruns_only_later_stages(tmp_path,
                                       progress=False)).values()) == {"skipped"}
 
     changed = load_config(overrides=[*FAST, "segment.hmm=false"])
-    statuses = _statuses(run_pipeline(small_gbk_corpus, run_dir, changed, until="windows", progress=False))
+    with caplog.at_level("INFO", logger="pipeline.runner"):
+        statuses = _statuses(run_pipeline(small_gbk_corpus, run_dir, changed, until="windows", progress=False))
     assert statuses == {"fix-encoding": "skipped", "segment": "ran", "word2vec": "ran", "windows": "ran"}
+    reasons = [record.getMessage() for record in caplog.records if "runs again" in record.getMessage()]
+    assert reasons[0].startswith("segment runs again: its settings changed: hmm True -> False (it took ")
+    assert reasons[1].startswith("word2vec runs again: its input changed: tokens.txt")
 
 
-def test_a_damaged_output_is_rebuilt(tmp_path, small_gbk_corpus):
+def test_a_damaged_output_is_rebuilt(tmp_path, small_gbk_corpus, caplog):
     run_dir = tmp_path / "run"
     config = load_config(overrides=FAST)
     run_pipeline(small_gbk_corpus, run_dir, config, until="segment", progress=False)
     (run_dir / "tokens.txt").write_text("damaged", encoding="utf-8")
-    statuses = _statuses(run_pipeline(small_gbk_corpus, run_dir, config, until="segment", progress=False))
+    with caplog.at_level("INFO", logger="pipeline.runner"):
+        statuses = _statuses(run_pipeline(small_gbk_corpus, run_dir, config, until="segment", progress=False))
     assert statuses == {"fix-encoding": "skipped", "segment": "ran"}
+    assert any("segment runs again: its outputs were changed or removed" in r.getMessage() for r in caplog.records)
     assert (run_dir / "tokens.txt").read_text(encoding="utf-8") != "damaged"
