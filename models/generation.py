@@ -82,7 +82,7 @@ class TextPairs:
     def banned_after(self, previous: int) -> set[int]:
         """The ids that may not come right after ``previous``: itself, and after a punctuation
         mark every punctuation mark, unless the text writes that pair."""
-        checked = {previous} | (set(self.punctuation) if previous in self.punctuation else set())
+        checked = {previous} | self.punctuation if previous in self.punctuation else {previous}
         return checked - self.followers.get(previous, frozenset())
 
 

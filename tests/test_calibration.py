@@ -12,7 +12,7 @@ from models.calibration import HeldOutCosines, fit_scale, mean_negative_log_like
 from models.predictor import NumpyNextWordPredictor
 from models.settings import NextWordSettings, TrainingSchedule
 from models.training import train_next_word
-from tests.noisy_stream import noisy_periodic_stream
+from tests.noisy_stream import WINDOW, noisy_periodic_stream
 
 
 def _sampled_targets(cosines: np.ndarray, scale: float, seed: int, bias: np.ndarray | None = None) -> np.ndarray:
@@ -70,7 +70,7 @@ def test_training_keeps_the_scale_fitted_on_validation_at_the_kept_epoch(tmp_pat
     ids, split, vectors = noisy_periodic_stream()
     settings = NextWordSettings(lstm_units=32, learning_rate=0.01)
     schedule = TrainingSchedule(batch_size=32, epochs=4, metric_windows=100_000, seed=3)  # every validation window
-    model, history = train_next_word(ids, split, 8, vectors, settings, schedule, tmp_path, verbose=0)
+    model, history = train_next_word(ids, split, WINDOW, vectors, settings, schedule, tmp_path, verbose=0)
 
     for calibrated, trained in zip(history["heldout_perplexity"], history["heldout_perplexity_trained_scale"]):
         assert calibrated <= trained * (1 + 1e-9)
@@ -80,7 +80,7 @@ def test_training_keeps_the_scale_fitted_on_validation_at_the_kept_epoch(tmp_pat
     predictor = NumpyNextWordPredictor.from_model(model)
     assert predictor.scale == pytest.approx(best["scale"], rel=1e-5)
     assert predictor.scale == pytest.approx(history["heldout_scale"][epoch], rel=1e-5)
-    score = predictor.score_windows(*window_batch(ids, split.validation_starts, 8))
+    score = predictor.score_windows(*window_batch(ids, split.validation_starts, WINDOW))
     assert score.perplexity == pytest.approx(best["heldout_perplexity"], rel=1e-4)
     assert (score.top1, score.top10) == (history["heldout_top1"][epoch], history["heldout_top10"][epoch])
     assert 1.5 < score.perplexity < 30 and score.top1 > 0.3  # learned something (uniform: 40, 2.5%), not certain

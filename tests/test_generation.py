@@ -112,7 +112,6 @@ def test_saved_predictor_loads_with_the_same_outputs(predictor, tmp_path):
     assert loaded_words == words and loaded.scale == pytest.approx(predictor.scale)
 
 
-
 class EchoPredictor:
     """A stand-in model that puts 90% of the next word's probability on the last word again."""
 

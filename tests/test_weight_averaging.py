@@ -11,7 +11,7 @@ from models.predictor import NumpyNextWordPredictor
 from models.settings import NextWordSettings, TrainingSchedule
 from models.training import train_next_word
 from models.weight_averaging import EpochSnapshots, average_weights, keep_best_average, snapshot_path
-from tests.noisy_stream import noisy_periodic_stream
+from tests.noisy_stream import WINDOW, noisy_periodic_stream
 
 
 def _small_model() -> keras.Model:
@@ -63,7 +63,7 @@ def test_training_reports_the_figures_of_the_weights_it_kept(tmp_path):
     validation windows what ``history["kept"]`` says, and no epoch scored better."""
     ids, split, vectors = noisy_periodic_stream()
     schedule = TrainingSchedule(batch_size=32, epochs=6, metric_windows=100_000, seed=3)  # every validation window
-    model, history = train_next_word(ids, split, 8, vectors, NextWordSettings(lstm_units=32, learning_rate=0.01),
+    model, history = train_next_word(ids, split, WINDOW, vectors, NextWordSettings(lstm_units=32, learning_rate=0.01),
                                      schedule, tmp_path, verbose=0)
 
     kept = history["kept"]
@@ -71,7 +71,7 @@ def test_training_reports_the_figures_of_the_weights_it_kept(tmp_path):
     assert kept["heldout_perplexity"] <= min(history["heldout_perplexity"])
     predictor = NumpyNextWordPredictor.from_model(model)
     assert predictor.scale == pytest.approx(kept["heldout_scale"], rel=1e-5)
-    score = predictor.score_windows(*window_batch(ids, split.validation_starts, 8))
+    score = predictor.score_windows(*window_batch(ids, split.validation_starts, WINDOW))
     assert score.perplexity == pytest.approx(kept["heldout_perplexity"], rel=1e-4)
     assert (score.top1, score.top10) == pytest.approx((kept["heldout_top1"], kept["heldout_top10"]))
     assert len(list((tmp_path / "snapshots").glob("epoch-*.npz"))) == 6
