@@ -84,3 +84,25 @@ def score_rankings(ranked: np.ndarray, targets: np.ndarray) -> Score:
     accumulator = ScoreAccumulator()
     accumulator.add_ranking(ranked, targets)
     return accumulator.score()
+
+
+class WithoutWords:
+    """A model with ``distributions(contexts (B, T)) -> (B, V)`` that never predicts the
+    ``excluded`` ids (the unknown word): they get probability 0 and the rest is renormalised,
+    so models that do and do not predict the unknown word are scored alike::
+
+        >>> class Fixed:
+        ...     def distributions(self, contexts):
+        ...         return np.tile([0.5, 0.25, 0.25], (len(contexts), 1))
+        >>> WithoutWords(Fixed(), [0]).distributions(np.zeros((1, 4), dtype=int)).tolist()
+        [[0.0, 0.5, 0.5]]
+    """
+
+    def __init__(self, model, excluded) -> None:
+        self.model, self.excluded = model, np.asarray(excluded, dtype=np.int64)
+
+    def distributions(self, contexts: np.ndarray) -> np.ndarray:
+        """Next-word probabilities (B, V) for contexts (B, T) of ids, 0 for the excluded words."""
+        probabilities = np.array(self.model.distributions(contexts), dtype=np.float64)
+        probabilities[:, self.excluded] = 0.0
+        return probabilities / probabilities.sum(axis=1, keepdims=True)

@@ -4,9 +4,11 @@ The whole text is one stream of word ids (line breaks are not tokens). A window 
 ``length`` consecutive ids; its target is the id right after it. Windows are never stored:
 :func:`window_batch` cuts a batch out of the id stream on demand::
 
-    >>> ids, skipped = token_ids(["我 来到 北京", "北京 很 大"], {"北京": 0, "我": 1, "很": 2})
-    >>> ids.tolist(), skipped      # "来到" and "大" are not in the vocabulary
+    >>> ids, missing = token_ids(["我 来到 北京", "北京 很 大"], {"北京": 0, "我": 1, "很": 2})
+    >>> ids.tolist(), missing      # "来到" and "大" are not in the vocabulary: left out
     ([1, 0, 0, 2], 2)
+    >>> token_ids(["我 来到 北京"], {"北京": 0, "我": 1, "<unk>": 2})[0].tolist()   # or the unknown word
+    [1, 2, 0]
     >>> inputs, targets = window_batch(ids, np.array([0, 1]), length=2)     # starts (B,), T = 2
     >>> inputs.tolist(), targets.tolist()
     ([[1, 0], [0, 0]], [0, 2])
@@ -18,27 +20,44 @@ text, the part before it the validation text, and a window lies wholly inside on
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterable, Mapping
+from typing import Iterable, Mapping, Sequence
 
 import numpy as np
 
+from corpus.vocabulary import UNKNOWN
+
 
 def token_ids(lines: Iterable[str], vocabulary: Mapping[str, int]) -> tuple[np.ndarray, int]:
-    """Map space-separated words to ids; words missing from ``vocabulary`` are skipped.
+    """Map space-separated words to ids. A word missing from ``vocabulary`` becomes the id of
+    :data:`corpus.vocabulary.UNKNOWN` when the vocabulary has it, else it is left out.
 
-    Returns ``(ids, skipped)``: ids is an int32 array of shape (N,), skipped the number of
-    words left out.
+    Returns ``(ids, missing)``: ids is an int32 array of shape (N,), missing the number of
+    words not in the vocabulary.
     """
+    unknown = vocabulary.get(UNKNOWN)
     ids: list[int] = []
-    skipped = 0
+    missing = 0
     for line in lines:
         for word in line.split():
             index = vocabulary.get(word)
             if index is None:
-                skipped += 1
-            else:
+                missing += 1
+                index = unknown
+            if index is not None:
                 ids.append(index)
-    return np.asarray(ids, dtype=np.int32), skipped
+    return np.asarray(ids, dtype=np.int32), missing
+
+
+def predictable_starts(ids: np.ndarray, starts: np.ndarray, length: int, excluded: Sequence[int]) -> np.ndarray:
+    """The ``starts`` (B,) of the windows whose target (the id after their ``length`` ids in
+    ``ids``) is not one of the ``excluded`` ids (the unknown word): the windows held-out scores count.
+
+        >>> predictable_starts(np.array([5, 6, 7, 6, 8]), np.array([0, 1, 2]), 2, [6]).tolist()
+        [0, 2]
+    """
+    if len(excluded) == 0:
+        return starts
+    return starts[~np.isin(ids[starts + length], excluded)]
 
 
 @dataclass(frozen=True)

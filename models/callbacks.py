@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import logging
+from typing import Sequence
 
 import keras
 import numpy as np
 
-from corpus.windows import window_batch
+from corpus.windows import predictable_starts, window_batch
 from models.calibration import HeldOutCosines
 from models.predictor import NumpyNextWordPredictor
 
@@ -26,12 +27,17 @@ class HeldOutMetrics(keras.callbacks.Callback):
     (:class:`models.calibration.HeldOutCosines`) and the perplexity is the calibrated one; the logs
     also get ``heldout_scale`` (the fitted scale) and ``heldout_perplexity_trained_scale``
     (at the scale training reached). The model's own scale is not changed.
+
+    ``excluded``: ids never scored nor predicted (the unknown word): the windows whose target is
+    one of them are left out, and the model's distribution is renormalised without them.
     """
 
-    def __init__(self, ids: np.ndarray, starts: np.ndarray, length: int, calibrate: bool = False) -> None:
+    def __init__(self, ids: np.ndarray, starts: np.ndarray, length: int, calibrate: bool = False,
+                 excluded: Sequence[int] = ()) -> None:
         super().__init__()
-        self.inputs, self.targets = window_batch(ids, starts, length)
+        self.inputs, self.targets = window_batch(ids, predictable_starts(ids, starts, length, excluded), length)
         self.calibrate = calibrate
+        self.excluded = list(excluded)
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         figures = self.measure(self.model)
@@ -41,7 +47,7 @@ class HeldOutMetrics(keras.callbacks.Callback):
 
     def measure(self, model: keras.Model) -> dict[str, float]:
         """The held-out figures of ``model``'s current weights, as the logs get them."""
-        predictor = NumpyNextWordPredictor.from_model(model)
+        predictor = NumpyNextWordPredictor.from_model(model).never_predict(self.excluded)
         vectors = predictor.predict_many(self.inputs)
         figures = self._calibrate(predictor, vectors) if self.calibrate and predictor.scale is not None else {}
         score = predictor.score_vectors(vectors, self.targets)

@@ -21,14 +21,26 @@ def unit_rows(matrix: np.ndarray) -> np.ndarray:
 
 
 class NearestWords:
-    """Cosine nearest-neighbour search over word vectors (V, D)."""
+    """Cosine nearest-neighbour search over word vectors (V, D); the ``excluded`` ids (the
+    unknown word) are never found::
 
-    def __init__(self, word_vectors: np.ndarray) -> None:
+        >>> NearestWords(np.array([[1.0, 0.0], [0.0, 1.0]]), excluded=[0]).top_k(np.array([[1.0, 0.1]]), k=1)
+        array([[1]], dtype=int32)
+    """
+
+    def __init__(self, word_vectors: np.ndarray, excluded=()) -> None:
         self.unit_vectors = unit_rows(word_vectors)
+        self.excluded = np.asarray(excluded, dtype=np.int64)
 
     def cosines(self, vectors: np.ndarray) -> np.ndarray:
-        """Cosine of each vector (B, D) to every word: (B, V)."""
+        """Cosine of each vector (B, D) to every word: (B, V), the excluded words included."""
         return unit_rows(vectors) @ self.unit_vectors.T
+
+    def _searched(self, vectors: np.ndarray) -> np.ndarray:
+        """:meth:`cosines` with the excluded words at -inf."""
+        scores = self.cosines(vectors)
+        scores[:, self.excluded] = -np.inf
+        return scores
 
     def top_k(self, vectors: np.ndarray, k: int, chunk: int = 512) -> np.ndarray:
         """Ids (B, k) of the ``k`` nearest words to each of ``vectors`` (B, D), nearest first."""
@@ -36,7 +48,7 @@ class NearestWords:
         k = min(k, len(self.unit_vectors))
         out = np.empty((len(vectors), k), dtype=np.int32)
         for start in range(0, len(vectors), chunk):
-            scores = self.cosines(vectors[start : start + chunk])
+            scores = self._searched(vectors[start : start + chunk])
             part = np.argpartition(-scores, k - 1, axis=1)[:, :k]
             order = np.argsort(-np.take_along_axis(scores, part, axis=1), axis=1, kind="stable")
             out[start : start + chunk] = np.take_along_axis(part, order, axis=1)
@@ -48,10 +60,10 @@ class NearestWords:
         Sampling draws among the ``top_k`` nearest words with probability proportional to
         ``exp(cosine / temperature)``.
         """
-        scores = self.cosines(vector[None, :])[0]
+        scores = self._searched(vector[None, :])[0]
         if temperature <= 0:
             return int(np.argmax(scores))
-        k = max(1, min(top_k, len(scores)))
+        k = max(1, min(top_k, len(scores) - len(self.excluded)))
         candidates = np.argpartition(-scores, k - 1)[:k]
         shifted = (scores[candidates] - scores[candidates].max()).astype(np.float64)  # <= 0: a tiny T gives 0 or -inf
         with np.errstate(divide="ignore", over="ignore"):

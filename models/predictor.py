@@ -62,7 +62,8 @@ class NumpyNextWordPredictor:
     (V, 4H), precomputed so each step of that layer costs one (B, H) x (H, 4H) product.
     ``scale`` is the softmax model's learned cosine scale, or None for the regression (mse,
     cosine) models; ``output_bias`` (V,) the softmax model's per-word logit biases (zeros when
-    it has none, and for the regression models).
+    it has none, and for the regression models), -inf for a word never predicted
+    (:meth:`never_predict`).
     """
 
     def __init__(self, embeddings: np.ndarray, lstms: list[NumpyLSTM], dense_kernel: np.ndarray,
@@ -78,7 +79,17 @@ class NumpyNextWordPredictor:
         self.scale = scale
         self.output_bias = (np.zeros(len(output_vectors), dtype=np.float32) if output_bias is None
                             else np.asarray(output_bias, dtype=np.float32))
-        self.decoder = NearestWords(self.output_vectors)
+        self.decoder = NearestWords(self.output_vectors, excluded=np.flatnonzero(np.isneginf(self.output_bias)))
+
+    def never_predict(self, ids) -> "NumpyNextWordPredictor":
+        """Give the words ``ids`` (the unknown word: :func:`corpus.vocabulary.unknown_ids`)
+        probability 0, the rest renormalised, and keep them out of every ranking and of
+        generation; :meth:`save` keeps this. Returns the predictor itself."""
+        ids = np.asarray(ids, dtype=np.int64)
+        if len(ids):
+            self.output_bias[ids] = -np.inf
+            self.decoder = NearestWords(self.output_vectors, excluded=np.flatnonzero(np.isneginf(self.output_bias)))
+        return self
 
     @classmethod
     def from_model(cls, model) -> "NumpyNextWordPredictor":

@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import logging
 from pathlib import Path
+from typing import Sequence
 
 import keras
 import numpy as np
@@ -111,7 +112,7 @@ def training_batches(ids: np.ndarray, split: WindowSplit, length: int, settings:
 def train_next_word(ids: np.ndarray, split: WindowSplit, length: int, word_vectors: np.ndarray,
                     settings: NextWordSettings, schedule: TrainingSchedule, work_dir: str | Path,
                     extra_callbacks: list | None = None, verbose: int = 1,
-                    shard: Shard = Shard()) -> tuple[keras.Model, dict]:
+                    shard: Shard = Shard(), unscored: Sequence[int] = ()) -> tuple[keras.Model, dict]:
     """Train on the training part of ``ids`` (N,) int32 over the word2vec matrix ``word_vectors`` (V, D).
 
     The weights kept are the best on the validation part (:func:`monitored_metric`) among the
@@ -124,6 +125,8 @@ def train_next_word(ids: np.ndarray, split: WindowSplit, length: int, word_vecto
     same for one epoch) and its validation figures. Under data-parallel
     training (:func:`models.distributed.start_data_parallel` first) ``shard`` says which rows
     of each global batch this process feeds; each process needs its own ``work_dir``.
+    ``unscored``: word ids (the unknown word) that the model learns to predict but that the
+    validation figures leave out (:class:`models.callbacks.HeldOutMetrics`).
     """
     work_dir = Path(work_dir)
     work_dir.mkdir(parents=True, exist_ok=True)
@@ -146,7 +149,7 @@ def train_next_word(ids: np.ndarray, split: WindowSplit, length: int, word_vecto
     # With weight averaging the averaged weights are swapped in at each epoch's end (before the
     # callbacks below score, checkpoint and back up) and out again before the next epoch.
     callbacks = [keras.callbacks.SwapEMAWeights(swap_on_epoch=True)] if settings.ema_momentum > 0 else []
-    held_out = HeldOutMetrics(ids, metric_starts, length, calibrate=calibrate)
+    held_out = HeldOutMetrics(ids, metric_starts, length, calibrate=calibrate, excluded=unscored)
     snapshots = work_dir / "snapshots"
     callbacks += [held_out] + ([EpochSnapshots(snapshots)] if schedule.average_epochs else []) + [
         keras.callbacks.BackupAndRestore(str(work_dir / "backup")),

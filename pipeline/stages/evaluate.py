@@ -2,7 +2,9 @@
 
 Writes ``RUN/evaluation.json``. Every row is scored on the same targets, the word after each
 window of the test part (the last ``windows.test_fraction`` of the text, touched by no
-choice): perplexity, top-1 and top-10. The rows are the model, the add-one unigram, the
+choice): perplexity, top-1 and top-10; with an unknown word in the vocabulary
+(:mod:`corpus.vocabulary`), the windows whose next word is unknown are left out and every
+distribution is renormalised without it. The rows are the model, the add-one unigram, the
 interpolated bigram, and interpolated modified Kneser-Ney of orders 2 to 5, all fitted on
 the training part only; the Kneser-Ney order to beat is the one best on the validation part.
 For a model with a distribution a last row mixes it linearly with that Kneser-Ney model, the
@@ -21,8 +23,9 @@ import numpy as np
 from corpus.baselines import AddOneUnigram, InterpolatedBigram
 from corpus.interpolation import LinearMixture, fit_interpolation_weight
 from corpus.ngram import KneserNey
-from corpus.scoring import Score, ScoreAccumulator
-from corpus.windows import window_batch
+from corpus.scoring import Score, ScoreAccumulator, WithoutWords
+from corpus.vocabulary import unknown_ids
+from corpus.windows import predictable_starts, window_batch
 from corpus.segment import is_punctuation
 from models.generation import TextPairs
 from models.predictor import NumpyNextWordPredictor
@@ -57,7 +60,8 @@ def score_side_by_side(models: list, inputs: np.ndarray, targets: np.ndarray, ch
                 probabilities = model.distributions(contexts)
             if id(model) in shared:
                 computed[id(model)] = probabilities
-            accumulator.add_log_probabilities(np.log(probabilities), chunk_targets)
+            with np.errstate(divide="ignore"):  # a word never predicted has log p = -inf
+                accumulator.add_log_probabilities(np.log(probabilities), chunk_targets)
     return [accumulator.score() for accumulator in accumulators]
 
 
@@ -83,21 +87,29 @@ def evaluate_run(run_dir: Path, max_windows: int = 0) -> dict[str, Any]:
     windows = run_folder.load_windows(run_dir)
     ids, split, length = windows.ids, windows.split, windows.length
 
+    predictor, words, _ = NumpyNextWordPredictor.load(run_folder.predictor_path(run_dir))
+    unknown = unknown_ids(words)
+
     def cut(starts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        starts = predictable_starts(ids, starts, length, unknown)
         return window_batch(ids, starts[:max_windows] if max_windows > 0 else starts, length)
 
     test_inputs, test_targets = cut(split.test_starts)
     validation_inputs, validation_targets = cut(split.validation_starts)
-    predictor, words, _ = NumpyNextWordPredictor.load(run_folder.predictor_path(run_dir))
+    predictor.never_predict(unknown)  # as the train stage saved it; again for files written otherwise
     vocabulary_size = len(predictor.output_vectors)
     train_ids = ids[: split.validation_boundary]
-    ngrams = {order: KneserNey(train_ids, vocabulary_size, order) for order in NGRAM_ORDERS}
+
+    def classical(model):
+        return WithoutWords(model, unknown) if unknown else model
+
+    ngrams = {order: classical(KneserNey(train_ids, vocabulary_size, order)) for order in NGRAM_ORDERS}
     on_validation = {order: target_probabilities(ngram, validation_inputs, validation_targets)
                      for order, ngram in ngrams.items()}
     validation_perplexity = {order: _perplexity(probabilities) for order, probabilities in on_validation.items()}
     best_order = min(validation_perplexity, key=validation_perplexity.get)
-    models = {"unigram (add-one)": AddOneUnigram(train_ids, vocabulary_size),
-              "bigram (interpolated, 0.9)": InterpolatedBigram(train_ids, vocabulary_size),
+    models = {"unigram (add-one)": classical(AddOneUnigram(train_ids, vocabulary_size)),
+              "bigram (interpolated, 0.9)": classical(InterpolatedBigram(train_ids, vocabulary_size)),
               **{f"Kneser-Ney {order}-gram": ngram for order, ngram in ngrams.items()}}
     extras = {f"Kneser-Ney {order}-gram": {"validation_perplexity": validation_perplexity[order]} for order in ngrams}
     if predictor.scale is None:  # a regression model only ranks words: no distribution, no mixture

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from corpus.text import join_words
+from corpus.vocabulary import unknown_ids
 from models.distributed import Shard, finish_data_parallel, start_data_parallel
 from models.generation import generate_ids
 from models.predictor import NumpyNextWordPredictor
@@ -70,7 +71,8 @@ def run_worker(run_dir: Path, config: PipelineConfig) -> None:
     work_dir = run_dir / f"{run_folder.TRAIN_WORK}-process-{shard.index}"
     _fresh_work_dir(work_dir, _settings_digest(config, run_dir))
     train_next_word(windows.ids, windows.split, windows.length, vectors.vectors, settings=config.train,
-                    schedule=config.train, work_dir=work_dir, verbose=0, shard=shard)
+                    schedule=config.train, work_dir=work_dir, verbose=0, shard=shard,
+                    unscored=unknown_ids(vectors.index_to_key))
     finish_data_parallel()
     shutil.rmtree(work_dir)
 
@@ -96,12 +98,13 @@ def run(context: RunContext) -> dict[str, Any]:
     log_dir = context.path(run_folder.LOGS) / f"{settings.loss}-{digest}"
     length, seed_ids = windows.length, windows.seed_ids()
     pairs = load_text_pairs(context.run_dir, vectors.index_to_key)
+    unknown = unknown_ids(vectors.index_to_key)
 
     def make_sample(model) -> str:
         """40 words after the validation part's first window, by the default decoding with a
         fixed random seed, so that epochs can be compared."""
-        new = generate_ids(NumpyNextWordPredictor.from_model(model), seed_ids, 40, length, DecodingSettings(),
-                           pairs)
+        new = generate_ids(NumpyNextWordPredictor.from_model(model).never_predict(unknown), seed_ids, 40, length,
+                           DecodingSettings(), pairs)
         return join_words(vectors.index_to_key[i] for i in seed_ids) + " → " + \
             join_words(vectors.index_to_key[i] for i in new)
 
@@ -109,11 +112,11 @@ def run(context: RunContext) -> dict[str, Any]:
     model, history = train_next_word(
         windows.ids, windows.split, length, vectors.vectors, settings=settings, schedule=settings, work_dir=work_dir,
         extra_callbacks=tensorboard_callbacks(log_dir, make_sample, settings.histograms),
-        verbose=1 if context.progress and sys.stdout.isatty() else 2, shard=shard)
+        verbose=1 if context.progress and sys.stdout.isatty() else 2, shard=shard, unscored=unknown)
     seconds = time.perf_counter() - started
     if shard.devices > 1:
         finish_data_parallel()
-    predictor = NumpyNextWordPredictor.from_model(model)
+    predictor = NumpyNextWordPredictor.from_model(model).never_predict(unknown)
     with atomic_output(context.path(run_folder.MODEL), suffix=".keras") as temporary:
         model.save(temporary)
     with atomic_output(context.path(run_folder.PREDICTOR), suffix=".npz") as temporary:

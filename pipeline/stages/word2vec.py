@@ -2,17 +2,22 @@
 
 Writes both files into the run folder (or the ``-o`` folder of ``lstmlab word2vec``), each
 through a temporary name. With ``word2vec.vectors`` set, reads that C-format file instead of
-training (binary or text format, detected).
+training (binary or text format, detected). With ``word2vec.rare_as_unknown`` the words seen
+fewer than ``min_count`` times are written as ``<unk>`` in a temporary copy of the tokens that
+word2vec trains on (:mod:`corpus.vocabulary`), so the vocabulary gets that word.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
+import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
+from corpus.vocabulary import UNKNOWN, rare_words, with_unknown
 from models.word2vec import load_vectors_file, save_c_binary, train_word2vec
 from pipeline import run_folder
 from pipeline.config import Word2VecConfig, default_workers
@@ -30,8 +35,9 @@ def word2vec_files(tokens: str | os.PathLike, out_dir: str | os.PathLike, settin
         source = f"read from {settings.vectors}"
     else:
         options = dataclasses.replace(settings, workers=default_workers(settings.workers))
-        vectors = train_word2vec(tokens, options, progress=progress)
-        source = "trained with gensim"
+        with tokens_to_train_on(tokens, out_dir, settings) as train_tokens:
+            vectors = train_word2vec(train_tokens, options, progress=progress)
+        source = "trained with gensim" + (f", rare words as {UNKNOWN}" if settings.rare_as_unknown else "")
     seconds = time.perf_counter() - started
     with atomic_output(out_dir / run_folder.WORD2VEC, suffix=".kv") as temporary:
         with open(temporary, "wb") as handle:
@@ -40,6 +46,27 @@ def word2vec_files(tokens: str | os.PathLike, out_dir: str | os.PathLike, settin
         save_c_binary(vectors, temporary)
     return {"vocabulary": len(vectors), "dimensions": int(vectors.vector_size), "source": source,
             "seconds_training": round(seconds, 3)}
+
+
+@contextlib.contextmanager
+def tokens_to_train_on(tokens: str | os.PathLike, out_dir: Path, settings: Word2VecConfig) -> Iterator[Path]:
+    """``tokens`` itself, or with ``settings.rare_as_unknown`` a temporary copy in ``out_dir``
+    with the words under ``settings.min_count`` written as ``<unk>`` (removed afterwards)."""
+    if not settings.rare_as_unknown:
+        yield Path(tokens)
+        return
+    with open(tokens, encoding="utf-8") as handle:
+        rare = rare_words(handle, settings.min_count)
+    # named as atomic_output's temporaries, so a killed run's copy is cleared like theirs
+    out_dir.mkdir(parents=True, exist_ok=True)
+    descriptor, name = tempfile.mkstemp(prefix=".tokens-unknown.", suffix=".partial.txt", dir=out_dir)
+    os.close(descriptor)
+    try:
+        with open(tokens, encoding="utf-8") as source, open(name, "w", encoding="utf-8") as copy:
+            copy.writelines(line + "\n" for line in with_unknown(source, rare))
+        yield Path(name)
+    finally:
+        os.unlink(name)
 
 
 def run(context: RunContext) -> dict[str, Any]:
