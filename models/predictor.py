@@ -100,10 +100,12 @@ class NumpyNextWordPredictor:
         dense_kernel, dense_bias = model.get_layer("next_vector").get_weights()
         return cls(embeddings, lstms, dense_kernel, dense_bias, *_output_head(model))
 
-    def predict_vectors(self, ids: np.ndarray) -> np.ndarray:
-        """Predicted next-word vectors (B, D) for windows of ids (B, T)."""
+    def predict_vectors(self, ids: np.ndarray, every_position: bool = False) -> np.ndarray:
+        """Predicted next-word vectors (B, D) for windows of ids (B, T), after the whole window;
+        with ``every_position`` (B, T, D), after each of its prefixes."""
         ids = np.atleast_2d(ids)
         states = [(np.zeros((len(ids), lstm.units), dtype=np.float32),) * 2 for lstm in self.lstms]
+        outputs = []
         for t in range(ids.shape[1]):
             projected = self.input_projection[ids[:, t]]
             for index, lstm in enumerate(self.lstms):
@@ -111,6 +113,10 @@ class NumpyNextWordPredictor:
                     projected = states[index - 1][0] @ lstm.kernel + lstm.bias
                 h, c, _ = lstm.step_projected(projected, *states[index])
                 states[index] = (h, c)
+            if every_position:
+                outputs.append(states[-1][0])
+        if every_position:
+            return np.stack(outputs, axis=1) @ self.dense_kernel + self.dense_bias
         return states[-1][0] @ self.dense_kernel + self.dense_bias
 
     def log_probabilities(self, vectors: np.ndarray, temperature: float = 1.0) -> np.ndarray:

@@ -92,6 +92,7 @@ class TrainConfig(NextWordSettings, TrainingSchedule):
 @dataclass
 class EvaluateConfig:
     max_windows: int = 0  # 0 = every test window (and every validation window for the n-gram order)
+    memory: bool = True  # also score the model mixed with its nearest training contexts (models.memory)
 
     RANGES: ClassVar[dict[str, Bound]] = {"max_windows": NOT_NEGATIVE}
 

@@ -31,8 +31,10 @@ def test_run_writes_every_stage_output(finished_run, capsys):
     assert names[:3] == ["model (softmax over scaled cosines)", "unigram (add-one)", "bigram (interpolated, 0.9)"]
     assert names[3:7] == [f"Kneser-Ney {order}-gram" for order in (2, 3, 4, 5)]
     best_ngram = next(row for row in evaluation["rows"] if row["name"] == evaluation["best_ngram"])
-    mixture = evaluation["rows"][7]
-    assert names[7:] == [f"model + {evaluation['best_ngram']}"] and 0.0 <= mixture["model_weight"] <= 1.0
+    mixture, memory = evaluation["rows"][7:]
+    assert names[7:] == [f"model + {evaluation['best_ngram']}", "model + memory of the training text"]
+    assert 0.0 <= mixture["model_weight"] <= 1.0 and 0.0 <= memory["model_weight"] <= 1.0
+    assert memory["temperature"] in (10.0, 30.0, 100.0)
     # the weight is fitted on validation, where weight 0 is the n-gram alone: the mixture cannot be worse there
     assert mixture["validation_perplexity"] <= best_ngram["validation_perplexity"] * (1 + 1e-9)
     assert all(0.0 <= row["top1"] <= row["top10"] <= 1.0 for row in evaluation["rows"])
@@ -176,3 +178,28 @@ def test_random_generate_and_similar_arguments_give_text_or_one_clear_error(fini
     assert status == (0 if k >= 1 else 2)
     if k >= 1:
         assert len(printed.out.strip().splitlines()) == k
+
+
+@pytest.mark.slow
+def test_rare_words_as_one_unknown_word_through_the_whole_pipeline(tmp_path, small_gbk_corpus, capsys):
+    import numpy as np
+
+    from corpus.vocabulary import UNKNOWN
+    from models.predictor import NumpyNextWordPredictor
+    from pipeline import run_folder
+
+    run_dir = tmp_path / "run"
+    assert main(["-q", "run", str(small_gbk_corpus), "--run-dir", str(run_dir), *TINY,
+                 "--set", "word2vec.rare_as_unknown=true", "--set", "generate.length=60"]) == 0
+    windows = run_folder.load_windows(run_dir)
+    tokens = (run_dir / "tokens.txt").read_text(encoding="utf-8").split()
+    assert len(windows.ids) == len(tokens)  # every word keeps its place
+    predictor, words, _ = NumpyNextWordPredictor.load(run_dir / "predictor.npz")
+    unknown = words.index(UNKNOWN)
+    assert predictor.output_bias[unknown] == -np.inf and np.sum(windows.ids == unknown) > 1000
+    test_targets = windows.ids[windows.split.test_starts + windows.length]
+    evaluation = json.loads((run_dir / "evaluation.json").read_text(encoding="utf-8"))
+    assert evaluation["targets"] == np.sum(test_targets != unknown) < len(test_targets)
+    capsys.readouterr()
+    assert main(["-q", "generate", str(run_dir), "--seed", "王冕", "--length", "200"]) == 0
+    assert UNKNOWN not in capsys.readouterr().out

@@ -9,6 +9,7 @@ import pytest
 from models.generation import (TextPairs, adjusted, banned_by_ngram, beam_search, generate, generate_ids,
                                truncated_probabilities)
 from models.next_word import build_next_word_model, output_word_vectors, prediction_model
+from models.numpy_lstm import NumpyLSTM
 from models.predictor import NumpyNextWordPredictor
 from models.settings import DecodingSettings, NextWordSettings
 
@@ -160,3 +161,32 @@ def test_text_pairs_are_read_from_the_run_tokens(tmp_path):
     pairs = load_text_pairs(tmp_path, ["乙", "甲", "，", "丁", "。", "”"])
     assert pairs.followers == {1: {1}, 4: {5}}  # 丙 is not a word; "， ，" and "丁 丁" are lines apart
     assert pairs.punctuation == {2, 4, 5}
+
+
+def test_a_word_never_predicted_gets_nothing_and_the_rest_is_renormalised(model, tmp_path):
+    plain, excluded = NumpyNextWordPredictor.from_model(model), NumpyNextWordPredictor.from_model(model)
+    assert excluded.never_predict([7]) is excluded
+    vectors = plain.predict_vectors(np.random.default_rng(2).integers(0, VOCABULARY, (5, 6)))
+    p, q = np.exp(plain.log_probabilities(vectors)), np.exp(excluded.log_probabilities(vectors))
+    assert np.all(q[:, 7] == 0.0) and np.allclose(q.sum(axis=1), 1.0, atol=1e-12)
+    others = np.arange(VOCABULARY) != 7
+    np.testing.assert_allclose(q[:, others], p[:, others] / (1.0 - p[:, [7]]), rtol=1e-9)
+    excluded.save(tmp_path / "p.npz", [f"w{i}" for i in range(VOCABULARY)], [1] * VOCABULARY)
+    loaded, _, _ = NumpyNextWordPredictor.load(tmp_path / "p.npz")  # the exclusion is saved
+    np.testing.assert_allclose(np.exp(loaded.log_probabilities(vectors)), q, rtol=1e-6)
+    nearest = plain.decoder.top_k(plain.output_vectors[[7]], 2)[0]  # word 7's own vector: 7 is nearest
+    assert nearest[0] == 7 and loaded.decoder.top_k(plain.output_vectors[[7]], 1)[0, 0] == nearest[1]
+
+
+@pytest.mark.parametrize("method", ["sample", "greedy", "beam", "nearest", "cosine-sample"])
+def test_generation_never_writes_a_word_never_predicted(method):
+    # output vectors one-hot per word, predicted vector one-hot of the last word: after 3 the
+    # likeliest and nearest word is 3 by far (cosine 1 against 0), unless 3 is never predicted
+    predictor = NumpyNextWordPredictor(np.eye(VOCABULARY), [NumpyLSTM(np.zeros((VOCABULARY, 4)), np.zeros((1, 4)),
+                                       np.zeros(4))], np.zeros((1, VOCABULARY)), np.zeros(VOCABULARY),
+                                       np.eye(VOCABULARY), 20.0)
+    predictor.predict_vectors = EchoPredictor().predict_vectors
+    settings = DecodingSettings(method=method, temperature=0.05, no_repeat_ngram=0, repetition_penalty=1.0, top_p=1.0)
+    assert generate(predictor, [1, 2, 3], 5, 5, settings).ids[0] == 3
+    ids = generate(predictor.never_predict([3]), [1, 2, 3], 40, 5, settings).ids
+    assert 3 not in ids and len(ids) == 40

@@ -63,3 +63,25 @@ def test_truncated_and_corrupt_files_are_clear_errors(tmp_path):
 
 def test_close_matches_share_characters(small_vectors):
     assert all("王" in w for w in close_matches(small_vectors.index_to_key, "王冕X"))
+
+
+def test_rare_words_train_as_one_unknown_word_that_the_id_stream_keeps(tmp_path):
+    from corpus.vocabulary import UNKNOWN
+    from corpus.windows import token_ids
+    from pipeline.config import Word2VecConfig
+    from pipeline.stages.word2vec import word2vec_files
+
+    lines = ["宝玉 笑 道 ： 好 妹妹 。", "黛玉 笑 道 ： 好 哥哥 。"] * 20 + ["袭人 道 ： 晴雯 来 了 ， 走 罢 。"]
+    tokens = tmp_path / "tokens.txt"
+    tokens.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    settings = Word2VecConfig(vector_size=8, epochs=1, min_count=5, workers=1, rare_as_unknown=True)
+    details = word2vec_files(tokens, tmp_path / "out", settings, progress=False)
+    vectors = KeyedVectors.load(str(tmp_path / "out" / "word2vec.kv"))
+    assert set(vectors.index_to_key) == {"宝玉", "黛玉", "笑", "道", "：", "好", "妹妹", "哥哥", "。", UNKNOWN}
+    assert vectors.get_vecattr(UNKNOWN, "count") == 7  # 袭人 晴雯 来 了 ， 走 罢, once each
+    assert details["vocabulary"] == 10 and sorted(p.name for p in (tmp_path / "out").iterdir()) == [
+        "vectors.bin", "word2vec.kv"]  # the copy with <unk> is gone
+    assert tokens.read_text(encoding="utf-8").splitlines() == lines  # the run's tokens are untouched
+    ids, missing = token_ids(lines[-1:], vectors.key_to_index)
+    assert missing == 7 and [vectors.index_to_key[i] for i in ids] == [
+        UNKNOWN, "道", "：", UNKNOWN, UNKNOWN, UNKNOWN, UNKNOWN, UNKNOWN, UNKNOWN, "。"]

@@ -28,6 +28,7 @@ from corpus.vocabulary import unknown_ids
 from corpus.windows import predictable_starts, window_batch
 from corpus.segment import is_punctuation
 from models.generation import TextPairs
+from models.memory import MemoryModel, TrainingMemory, fit_memory_mixture
 from models.predictor import NumpyNextWordPredictor
 from models.sample_report import measure_generation
 from models.settings import DecodingSettings
@@ -82,8 +83,16 @@ def _row(name: str, score: Score, **extra: Any) -> dict[str, Any]:
             "targets": score.targets, **extra}
 
 
-def evaluate_run(run_dir: Path, max_windows: int = 0) -> dict[str, Any]:
-    """Score the run's model and the classical models on the test part; returns the table."""
+MEMORY_ROW = "model + memory of the training text"
+# The validation windows, evenly spaced, that the memory's temperature and weight are fitted on
+# (each costs a search of every training position).
+MEMORY_FIT_WINDOWS = 8000
+
+
+def evaluate_run(run_dir: Path, max_windows: int = 0, with_memory: bool = True) -> dict[str, Any]:
+    """Score the run's model and the classical models on the test part; returns the table.
+    ``with_memory``: a softmax model also gets the row of :data:`MEMORY_ROW`, the model mixed
+    with its nearest training contexts (:mod:`models.memory`)."""
     windows = run_folder.load_windows(run_dir)
     ids, split, length = windows.ids, windows.split, windows.length
 
@@ -123,6 +132,16 @@ def evaluate_run(run_dir: Path, max_windows: int = 0) -> dict[str, Any]:
         models[mixture_name] = LinearMixture(predictor, ngrams[best_order], weight)
         extras[mixture_name] = {"model_weight": weight, "validation_perplexity": _perplexity(
             models[mixture_name].mix(model_on_validation, on_validation[best_order]))}
+        if with_memory:
+            memory = TrainingMemory.from_text(predictor, train_ids, length, unknown)
+            fit = np.linspace(0, len(validation_targets) - 1, min(MEMORY_FIT_WINDOWS, len(validation_targets)))
+            fit = np.unique(fit.astype(np.int64))
+            found = memory.nearest(predictor.predict_many(validation_inputs[fit]))
+            temperature, weight, perplexity = fit_memory_mixture(memory, found, validation_targets[fit],
+                                                                 model_on_validation[fit])
+            models[MEMORY_ROW] = LinearMixture(predictor, MemoryModel(predictor, memory, temperature), weight)
+            extras[MEMORY_ROW] = {"model_weight": weight, "temperature": temperature,
+                                  "validation_perplexity": perplexity}
     scores = score_side_by_side(list(models.values()), test_inputs, test_targets)
     rows += [_row(name, score, **extras.get(name, {})) for name, score in zip(models, scores)]
     return {"targets": int(len(test_targets)), "part": "test", "best_ngram": f"Kneser-Ney {best_order}-gram",
@@ -192,6 +211,6 @@ def format_table(evaluation: dict[str, Any]) -> str:
 
 def run(context: RunContext) -> dict[str, Any]:
     """The stage: ``RUN/model.keras`` + ``RUN/windows.npz`` -> ``RUN/evaluation.json``."""
-    table = evaluate_run(context.run_dir, context.config.evaluate.max_windows)
+    table = evaluate_run(context.run_dir, context.config.evaluate.max_windows, context.config.evaluate.memory)
     write_text_atomic(context.path(run_folder.EVALUATION), json.dumps(table, indent=2, ensure_ascii=False) + "\n")
     return {"rows": table["rows"], "best_ngram": table["best_ngram"], "generation": table["generation"]["rows"]}

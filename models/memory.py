@@ -1,0 +1,181 @@
+"""A memory of the training text for the next-word model: its nearest training contexts.
+
+The model turns a context into a predicted vector and decodes it against word vectors by
+cosine. The memory decodes the same vector against the training text instead (the kNN-LM of
+Khandelwal et al. 2020, "Generalization through memorization"): every training position is
+stored as a *key*, the model's predicted vector there, made unit length, and a *value*, the
+word that came next. For a new context the ``neighbours`` keys most similar by cosine vote for
+their next words, each with weight exp(temperature x cosine), normalised. Mixed with the
+model's own distribution, it recalls what the text said after near-identical contexts, as
+an n-gram model does by exact counts and an LSTM only in part::
+
+    >>> rng = np.random.default_rng(0)
+    >>> keys = rng.normal(size=(6, 3))                      # 6 training positions, D = 3
+    >>> memory = TrainingMemory(keys, np.array([0, 1, 1, 2, 2, 2]), vocabulary_size=4, neighbours=2)
+    >>> found = memory.nearest(keys[[3]] * 5.0)             # the 4th key's own direction
+    >>> found.words.tolist(), round(float(found.cosines[0, 0]), 6)
+    ([[2, 2]], 1.0)
+    >>> memory.distributions_of(found, temperature=10.0).tolist()   # both neighbours say 2
+    [[0.0, 0.0, 1.0, 0.0]]
+    >>> memory.target_probabilities(found, np.array([2]), temperature=10.0).tolist()
+    [1.0]
+
+Keys are computed in one pass over the training ids cut into windows of the model's length,
+twice, the second cut half a window later, and each position keeps the key with the longer
+context (at least half a window, after the first window); the last few positions, in neither
+cut, are not stored.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+
+from corpus.interpolation import fit_interpolation_weight, mixture_negative_log_likelihood
+from models.decoding import unit_rows
+
+# The temperatures tried for the neighbours' weights exp(temperature x cosine): from a broad
+# vote to almost only the nearest neighbour.
+MEMORY_TEMPERATURES = (10.0, 30.0, 100.0)
+
+
+@dataclass
+class Neighbours:
+    """The ``k`` most similar keys of each of B queries, most similar first: ``cosines`` (B, k)
+    float32 and the ``words`` (B, k) that followed them."""
+
+    cosines: np.ndarray
+    words: np.ndarray
+
+
+class TrainingMemory:
+    """Unit ``keys`` (N, D) and their next words ``values`` (N,) over a vocabulary of
+    ``vocabulary_size`` words; :meth:`nearest` finds the ``neighbours`` most similar keys."""
+
+    def __init__(self, keys: np.ndarray, values: np.ndarray, vocabulary_size: int, neighbours: int = 64) -> None:
+        if len(keys) != len(values) or len(keys) == 0:
+            raise ValueError(f"need as many keys as values, at least one: got {len(keys)} and {len(values)}")
+        self.keys = unit_rows(keys)
+        self.values = np.asarray(values, dtype=np.int64)
+        self.vocabulary_size = vocabulary_size
+        self.neighbours = min(neighbours, len(keys))
+
+    @classmethod
+    def from_text(cls, predictor, ids: np.ndarray, length: int, excluded: Sequence[int] = (),
+                  neighbours: int = 64) -> "TrainingMemory":
+        """The memory of the training ids (N,) under ``predictor``
+        (:class:`models.predictor.NumpyNextWordPredictor`) with windows of ``length`` words;
+        positions followed by an ``excluded`` word (the unknown word) are not stored."""
+        keys, context = _position_vectors(predictor, ids, length, 0)
+        later, later_context = _position_vectors(predictor, ids, length, length // 2)
+        longer = later_context > context
+        keys[longer], context[longer] = later[longer], later_context[longer]
+        stored = np.flatnonzero((context > 0) & ~np.isin(np.roll(ids, -1), excluded))
+        stored = stored[stored < len(ids) - 1]
+        return cls(keys[stored], ids[stored + 1], len(predictor.output_vectors), neighbours)
+
+    def nearest(self, vectors: np.ndarray, chunk: int = 128) -> Neighbours:
+        """The :class:`Neighbours` of each predicted vector (B, D), ``chunk`` queries at a time
+        (memory: chunk x N float32 cosines)."""
+        queries, k = unit_rows(vectors), self.neighbours
+        cosines = np.empty((len(queries), k), dtype=np.float32)
+        found = np.empty((len(queries), k), dtype=np.int64)
+        for start in range(0, len(queries), chunk):
+            similar = queries[start : start + chunk] @ self.keys.T
+            top = top_k_columns(similar, k)
+            top_cosines = np.take_along_axis(similar, top, axis=1)
+            order = np.argsort(-top_cosines, axis=1, kind="stable")
+            cosines[start : start + chunk] = np.take_along_axis(top_cosines, order, axis=1)
+            found[start : start + chunk] = np.take_along_axis(top, order, axis=1)
+        return Neighbours(cosines, self.values[found])
+
+    def distributions_of(self, found: Neighbours, temperature: float) -> np.ndarray:
+        """p(next word) (B, V) float64: the neighbours' next words, each weighted by
+        exp(``temperature`` x cosine), normalised."""
+        weights = np.exp(temperature * (found.cosines - found.cosines.max(axis=1, keepdims=True)).astype(np.float64))
+        weights /= weights.sum(axis=1, keepdims=True)
+        out = np.zeros((len(weights), self.vocabulary_size))
+        np.add.at(out, (np.arange(len(weights))[:, None], found.words), weights)
+        return out
+
+
+    def target_probabilities(self, found: Neighbours, targets: np.ndarray, temperature: float) -> np.ndarray:
+        """The probabilities (B,) that :meth:`distributions_of` gives the true next words ``targets`` (B,)."""
+        weights = np.exp(temperature * (found.cosines - found.cosines.max(axis=1, keepdims=True)).astype(np.float64))
+        return (weights * (found.words == np.asarray(targets)[:, None])).sum(axis=1) / weights.sum(axis=1)
+
+
+def fit_memory_mixture(memory: TrainingMemory, found: Neighbours, targets: np.ndarray, model_probabilities: np.ndarray,
+                       temperatures: Sequence[float] = MEMORY_TEMPERATURES) -> tuple[float, float, float]:
+    """The temperature among ``temperatures`` and the model's weight in the mixture
+    weight x model + (1 - weight) x memory that fit held-out text best: ``found``, the
+    neighbours of its windows, ``targets`` (B,) their true next words, ``model_probabilities``
+    (B,) the model's probabilities of them. Returns ``(temperature, weight, perplexity)``, the
+    mixture's perplexity there."""
+    fits = []
+    for temperature in temperatures:
+        remembered = memory.target_probabilities(found, targets, temperature)
+        weight = fit_interpolation_weight(model_probabilities, remembered)
+        loss = mixture_negative_log_likelihood(weight, model_probabilities, remembered)
+        fits.append((loss, temperature, weight))
+    loss, temperature, weight = min(fits)
+    return temperature, weight, float(np.exp(loss))
+
+
+class MemoryModel:
+    """The memory's distributions for windows of ids, with a ``distributions(contexts (B, T))
+    -> (B, V)`` method like every scored model: the ``predictor`` gives the vectors, the
+    ``memory`` their neighbours, ``temperature`` their weights."""
+
+    def __init__(self, predictor, memory: TrainingMemory, temperature: float) -> None:
+        self.predictor, self.memory, self.temperature = predictor, memory, temperature
+
+    def distributions(self, contexts: np.ndarray) -> np.ndarray:
+        found = self.memory.nearest(self.predictor.predict_vectors(contexts))
+        return self.memory.distributions_of(found, self.temperature)
+
+
+def top_k_columns(scores: np.ndarray, k: int, block: int = 256) -> np.ndarray:
+    """The columns (B, k) of the ``k`` largest ``scores`` (B, N) of each row, in no order.
+
+    Faster than an argpartition of whole rows: the k-th largest of the rows' block maxima
+    (blocks of ``block`` columns) is a lower bound of the k-th largest score, so only the
+    scores at or above it are partitioned::
+
+        >>> scores = np.random.default_rng(0).normal(size=(3, 1000))
+        >>> found = np.sort(np.take_along_axis(scores, top_k_columns(scores, 5, block=16), axis=1), axis=1)
+        >>> np.array_equal(found, np.sort(scores, axis=1)[:, -5:])
+        True
+    """
+    rows, columns = scores.shape
+    if k >= columns:
+        return np.tile(np.arange(columns), (rows, 1))
+    whole = columns // block * block
+    maxima = scores[:, :whole].reshape(rows, -1, block).max(axis=2)
+    if whole < columns:
+        maxima = np.concatenate([maxima, scores[:, whole:].max(axis=1, keepdims=True)], axis=1)
+    if maxima.shape[1] < k:
+        return np.argpartition(scores, columns - k, axis=1)[:, -k:]
+    bound = np.partition(maxima, maxima.shape[1] - k, axis=1)[:, -k]
+    candidate_rows, candidates = np.nonzero(scores >= bound[:, None])
+    out = np.empty((rows, k), dtype=np.int64)
+    for row, found in enumerate(np.split(candidates, np.searchsorted(candidate_rows, np.arange(1, rows)))):
+        out[row] = found[np.argpartition(scores[row, found], len(found) - k)[-k:]]
+    return out
+
+
+def _position_vectors(predictor, ids: np.ndarray, length: int, offset: int) -> tuple[np.ndarray, np.ndarray]:
+    """The predicted vector after each position of ``ids`` (N,) read in windows of ``length``
+    starting at ``offset``, (N, D) float32, and how many words of context each had (N,), 0 for
+    the positions no window covers."""
+    count = (len(ids) - offset) // length
+    windows = ids[offset : offset + count * length].reshape(count, length)
+    vectors = np.zeros((len(ids), predictor.dense_kernel.shape[1]), dtype=np.float32)
+    vectors[offset : offset + count * length] = np.concatenate(
+        [predictor.predict_vectors(windows[start : start + 1024], every_position=True).reshape(-1, vectors.shape[1])
+         for start in range(0, count, 1024)]) if count else vectors[:0]
+    context = np.zeros(len(ids), dtype=np.int64)
+    context[offset : offset + count * length] = np.tile(np.arange(1, length + 1), count)
+    return vectors, context
