@@ -66,7 +66,7 @@ class Word2VecConfig(Word2VecSettings):
     """gensim settings (defaults: the blog's) plus an optional existing vectors file to use instead."""
 
     vectors: str = _not_hashed("")  # an existing word2vec file (C binary or text) to use instead of training
-    rare_as_unknown: bool = False  # words under min_count become one "<unk>" word with a vector (False: left out, the blog's way)
+    rare_as_unknown: bool = True  # words under min_count become one "<unk>" word with a vector (False: left out, the blog's way)
     workers: int = _not_hashed(0)  # 0 = one per core
 
 
