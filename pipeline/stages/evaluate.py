@@ -86,7 +86,7 @@ def _row(name: str, score: Score, **extra: Any) -> dict[str, Any]:
 MEMORY_ROW = "model + memory of the training text"
 # The validation windows, evenly spaced, that the memory's temperature and weight are fitted on
 # (each costs a search of every training position).
-MEMORY_FIT_WINDOWS = 8000
+MEMORY_FIT_WINDOWS = 4000
 
 
 def evaluate_run(run_dir: Path, max_windows: int = 0, with_memory: bool = True) -> dict[str, Any]:
