@@ -7,8 +7,9 @@ choice): perplexity, top-1 and top-10; with an unknown word in the vocabulary
 distribution is renormalised without it. The rows are the model, the add-one unigram, the
 interpolated bigram, and interpolated modified Kneser-Ney of orders 2 to 5, all fitted on
 the training part only; the Kneser-Ney order to beat is the one best on the validation part.
-For a model with a distribution a last row mixes it linearly with that Kneser-Ney model, the
-weight fitted on the validation part (:mod:`corpus.interpolation`).
+For a model with a distribution a row mixes it linearly with that Kneser-Ney model, the
+weight fitted on the validation part (:mod:`corpus.interpolation`), and a last row mixes it
+with its memory of the training text (:func:`memory_mixture`, :mod:`models.memory`).
 It also measures generation from test seeds with three decodings (:func:`measure_decodings`).
 """
 
@@ -133,20 +134,27 @@ def evaluate_run(run_dir: Path, max_windows: int = 0, with_memory: bool = True) 
         extras[mixture_name] = {"model_weight": weight, "validation_perplexity": _perplexity(
             models[mixture_name].mix(model_on_validation, on_validation[best_order]))}
         if with_memory:
-            memory = TrainingMemory.from_text(predictor, train_ids, length, unknown)
-            fit = np.linspace(0, len(validation_targets) - 1, min(MEMORY_FIT_WINDOWS, len(validation_targets)))
-            fit = np.unique(fit.astype(np.int64))
-            found = memory.nearest(predictor.predict_many(validation_inputs[fit]))
-            temperature, weight, perplexity = fit_memory_mixture(memory, found, validation_targets[fit],
-                                                                 model_on_validation[fit])
-            models[MEMORY_ROW] = LinearMixture(predictor, MemoryModel(predictor, memory, temperature), weight)
-            extras[MEMORY_ROW] = {"model_weight": weight, "temperature": temperature,
-                                  "validation_perplexity": perplexity}
+            models[MEMORY_ROW], extras[MEMORY_ROW] = memory_mixture(
+                predictor, TrainingMemory.from_text(predictor, train_ids, length, unknown), validation_inputs,
+                validation_targets, model_on_validation)
     scores = score_side_by_side(list(models.values()), test_inputs, test_targets)
     rows += [_row(name, score, **extras.get(name, {})) for name, score in zip(models, scores)]
     return {"targets": int(len(test_targets)), "part": "test", "best_ngram": f"Kneser-Ney {best_order}-gram",
             "rows": rows, "generation": measure_decodings(windows, predictor, words,
                                                           load_text_pairs(run_dir, words))}
+
+
+def memory_mixture(predictor: NumpyNextWordPredictor, memory: TrainingMemory, inputs: np.ndarray,
+                   targets: np.ndarray, model_probabilities: np.ndarray) -> tuple[LinearMixture, dict[str, float]]:
+    """The model mixed with its ``memory``, the temperature and weight fitted on
+    :data:`MEMORY_FIT_WINDOWS` evenly spaced validation windows of ``inputs`` (N, T), their next
+    words ``targets`` (N,) and the model's probabilities of them (N,); returns the mixture and
+    its row's extras (weight, temperature, perplexity on those windows)."""
+    fit = np.unique(np.linspace(0, len(targets) - 1, min(MEMORY_FIT_WINDOWS, len(targets))).astype(np.int64))
+    found = memory.nearest(predictor.predict_many(inputs[fit]))
+    temperature, weight, perplexity = fit_memory_mixture(memory, found, targets[fit], model_probabilities[fit])
+    mixture = LinearMixture(predictor, MemoryModel(predictor, memory, temperature), weight)
+    return mixture, {"model_weight": weight, "temperature": temperature, "validation_perplexity": perplexity}
 
 
 def measure_decodings(windows: run_folder.Windows, predictor: NumpyNextWordPredictor, words: list[str],
