@@ -35,6 +35,9 @@ def test_run_writes_every_stage_output(finished_run, capsys):
     assert names[7:] == [f"model + {evaluation['best_ngram']}", "model + memory of the training text"]
     assert 0.0 <= mixture["model_weight"] <= 1.0 and 0.0 <= memory["model_weight"] <= 1.0
     assert memory["temperature"] in (10.0, 30.0, 100.0)
+    for row in (evaluation["rows"][0], mixture, memory):  # paired with the n-gram: the top-1 gap, target by target
+        gap = (row["top1_only_this"] - row["top1_only_other"]) / evaluation["targets"]
+        assert gap == pytest.approx(row["top1"] - best_ngram["top1"], abs=1e-12)
     # the weight is fitted on validation, where weight 0 is the n-gram alone: the mixture cannot be worse there
     assert mixture["validation_perplexity"] <= best_ngram["validation_perplexity"] * (1 + 1e-9)
     assert all(0.0 <= row["top1"] <= row["top10"] <= 1.0 for row in evaluation["rows"])

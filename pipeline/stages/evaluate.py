@@ -45,17 +45,20 @@ COMPARED_DECODINGS = (DecodingSettings(), DecodingSettings(method="nearest"),
                       DecodingSettings(method="cosine-sample", temperature=0.8, top_k=10))
 
 
-def score_side_by_side(models: list, inputs: np.ndarray, targets: np.ndarray, chunk: int = 1000) -> list[Score]:
+def score_side_by_side(models: list, inputs: np.ndarray, targets: np.ndarray,
+                       chunk: int = 1000) -> tuple[list[Score], list[np.ndarray]]:
     """Score several models with ``distributions(contexts (B, T)) -> (B, V)`` on the same windows
     ``inputs`` (N, T) and true next words ``targets`` (N,), chunk by chunk. A
     :class:`corpus.interpolation.LinearMixture` of two models also in ``models`` is mixed from
-    their distributions of the chunk rather than computing them again."""
+    their distributions of the chunk rather than computing them again. Returns each model's
+    :class:`Score` and its top-1 hits (N,) bool, for paired comparisons (:func:`paired_top1`)."""
     shared = {id(part) for model in models if isinstance(model, LinearMixture) for part in (model.first, model.second)}
     accumulators = [ScoreAccumulator() for _ in models]
+    hits: list[list[np.ndarray]] = [[] for _ in models]
     for start in range(0, len(targets), chunk):
         contexts, chunk_targets = inputs[start : start + chunk], targets[start : start + chunk]
         computed: dict[int, np.ndarray] = {}
-        for model, accumulator in zip(models, accumulators):
+        for model, accumulator, model_hits in zip(models, accumulators, hits):
             if isinstance(model, LinearMixture) and id(model.first) in computed and id(model.second) in computed:
                 probabilities = model.mix(computed[id(model.first)], computed[id(model.second)])
             else:
@@ -64,7 +67,21 @@ def score_side_by_side(models: list, inputs: np.ndarray, targets: np.ndarray, ch
                 computed[id(model)] = probabilities
             with np.errstate(divide="ignore"):  # a word never predicted has log p = -inf
                 accumulator.add_log_probabilities(np.log(probabilities), chunk_targets)
-    return [accumulator.score() for accumulator in accumulators]
+            model_hits.append(probabilities.argmax(axis=1) == chunk_targets)  # ties: the lower id, as top_k_ids
+    return [accumulator.score() for accumulator in accumulators], [np.concatenate(h) for h in hits]
+
+
+def paired_top1(hits: np.ndarray, other_hits: np.ndarray) -> dict[str, float]:
+    """Two predictors' top-1 hits (N,) bool on the same targets, compared target by target: how
+    many only the first gets right, how many only the other, and the sign test's z (McNemar's
+    normal approximation: beyond about 2 the first is better by more than chance)::
+
+        >>> paired_top1(np.array([1, 1, 1, 0, 1, 0], bool), np.array([0, 0, 1, 0, 1, 1], bool))
+        {'top1_only_this': 2, 'top1_only_other': 1, 'top1_sign_test_z': 0.577}
+    """
+    only_this, only_other = int(np.sum(hits & ~other_hits)), int(np.sum(other_hits & ~hits))
+    z = (only_this - only_other) / np.sqrt(only_this + only_other) if only_this + only_other else 0.0
+    return {"top1_only_this": only_this, "top1_only_other": only_other, "top1_sign_test_z": round(float(z), 3)}
 
 
 def target_probabilities(model, inputs: np.ndarray, targets: np.ndarray, chunk: int = 1000) -> np.ndarray:
@@ -137,7 +154,11 @@ def evaluate_run(run_dir: Path, max_windows: int = 0, with_memory: bool = True) 
             models[MEMORY_ROW], extras[MEMORY_ROW] = memory_mixture(
                 predictor, TrainingMemory.from_text(predictor, train_ids, length, unknown), validation_inputs,
                 validation_targets, model_on_validation)
-    scores = score_side_by_side(list(models.values()), test_inputs, test_targets)
+    scores, hits = score_side_by_side(list(models.values()), test_inputs, test_targets)
+    best_hits = hits[list(models).index(f"Kneser-Ney {best_order}-gram")]
+    for name, model_hits in zip(models, hits):
+        if name.startswith("model"):  # the model and its mixtures, against the n-gram order to beat
+            extras.setdefault(name, {}).update(paired_top1(model_hits, best_hits))
     rows += [_row(name, score, **extras.get(name, {})) for name, score in zip(models, scores)]
     return {"targets": int(len(test_targets)), "part": "test", "best_ngram": f"Kneser-Ney {best_order}-gram",
             "rows": rows, "generation": measure_decodings(windows, predictor, words,
@@ -210,8 +231,11 @@ def format_table(evaluation: dict[str, Any]) -> str:
             against = model_against_best_ngram(evaluation, index)
             change = "" if against["perplexity_change"] is None else f"perplexity {against['perplexity_change']:+.1%}, "
             weight = f" (the model's weight {row['model_weight']:.2f}, fitted on validation)" if index else ""
+            paired = (f" (right where it is wrong: {row['top1_only_this']}, the reverse: {row['top1_only_other']}, "
+                      f"sign test z {row['top1_sign_test_z']:.1f})") if "top1_only_this" in row else ""
             lines.append(f"{'model' if index == 0 else row['name']}{weight} vs {evaluation['best_ngram']}: {change}"
-                         f"top-1 {against['top1_gain'] * 100:+.1f} points, top-10 {against['top10_gain'] * 100:+.1f} points")
+                         f"top-1 {against['top1_gain'] * 100:+.1f} points{paired}, "
+                         f"top-10 {against['top10_gain'] * 100:+.1f} points")
     if "generation" in evaluation:
         lines += ["", format_generation_table(evaluation["generation"])]
     return "\n".join(lines)
