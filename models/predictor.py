@@ -78,7 +78,7 @@ class NumpyNextWordPredictor:
         self.output_vectors = output_vectors.astype(np.float32)
         self.scale = scale
         self.output_bias = (np.zeros(len(output_vectors), dtype=np.float32) if output_bias is None
-                            else np.asarray(output_bias, dtype=np.float32))
+                            else np.array(output_bias, dtype=np.float32))  # a copy: never_predict writes to it
         self.decoder = NearestWords(self.output_vectors, excluded=np.flatnonzero(np.isneginf(self.output_bias)))
 
     def never_predict(self, ids) -> "NumpyNextWordPredictor":
