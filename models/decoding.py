@@ -45,7 +45,7 @@ class NearestWords:
     def top_k(self, vectors: np.ndarray, k: int, chunk: int = 512) -> np.ndarray:
         """Ids (B, k) of the ``k`` nearest words to each of ``vectors`` (B, D), nearest first."""
         vectors = np.atleast_2d(vectors)
-        k = min(k, len(self.unit_vectors))
+        k = min(k, len(self.unit_vectors) - len(self.excluded))
         out = np.empty((len(vectors), k), dtype=np.int32)
         for start in range(0, len(vectors), chunk):
             scores = self._searched(vectors[start : start + chunk])

@@ -179,9 +179,10 @@ def _position_vectors(predictor, ids: np.ndarray, length: int, offset: int) -> t
     count = (len(ids) - offset) // length
     windows = ids[offset : offset + count * length].reshape(count, length)
     vectors = np.zeros((len(ids), predictor.dense_kernel.shape[1]), dtype=np.float32)
-    vectors[offset : offset + count * length] = np.concatenate(
-        [predictor.predict_vectors(windows[start : start + 1024], every_position=True).reshape(-1, vectors.shape[1])
-         for start in range(0, count, 1024)]) if count else vectors[:0]
+    if count:
+        chunks = [predictor.predict_vectors(windows[start : start + 1024], every_position=True)
+                  for start in range(0, count, 1024)]
+        vectors[offset : offset + count * length] = np.concatenate(chunks).reshape(-1, vectors.shape[1])
     context = np.zeros(len(ids), dtype=np.int64)
     context[offset : offset + count * length] = np.tile(np.arange(1, length + 1), count)
     return vectors, context

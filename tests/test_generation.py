@@ -176,6 +176,8 @@ def test_a_word_never_predicted_gets_nothing_and_the_rest_is_renormalised(model,
     np.testing.assert_allclose(np.exp(loaded.log_probabilities(vectors)), q, rtol=1e-6)
     nearest = plain.decoder.top_k(plain.output_vectors[[7]], 2)[0]  # word 7's own vector: 7 is nearest
     assert nearest[0] == 7 and loaded.decoder.top_k(plain.output_vectors[[7]], 1)[0, 0] == nearest[1]
+    every = loaded.decoder.top_k(vectors, VOCABULARY)  # as many as there are: all but word 7
+    assert every.shape == (5, VOCABULARY - 1) and not np.any(every == 7)
 
 
 @pytest.mark.parametrize("method", ["sample", "greedy", "beam", "nearest", "cosine-sample"])
