@@ -57,8 +57,9 @@ class TextPairs:
     """Which word may come right after which, for the pairs that the text decides: a word after
     itself, and a punctuation mark after a punctuation mark. ``punctuation``: the ids of the
     punctuation marks; ``followers``: for a word id, the ids that the text writes right after it
-    among those pairs. The id stream a model learns from leaves out the words outside its
-    vocabulary, so it holds pairs such as "， ，" or "： ，" that the text never writes.
+    among those pairs. An id stream that leaves out the words outside the vocabulary
+    (``word2vec.rare_as_unknown = false``) holds pairs such as "， ，" or "： ，" that the text
+    never writes, and a model can make up doubled words such as "有 有" on its own.
 
         >>> pairs = TextPairs.from_word_pairs({("，", "“"), ("说", "说")}, ["，", "“", "说", "道"])
         >>> sorted(pairs.banned_after(0)), sorted(pairs.banned_after(2)), sorted(pairs.banned_after(3))

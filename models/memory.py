@@ -100,8 +100,7 @@ class TrainingMemory:
     def distributions_of(self, found: Neighbours, temperature: float) -> np.ndarray:
         """p(next word) (B, V) float64: the neighbours' next words, each weighted by
         exp(``temperature`` x cosine), normalised."""
-        weights = np.exp(temperature * (found.cosines - found.cosines.max(axis=1, keepdims=True)).astype(np.float64))
-        weights /= weights.sum(axis=1, keepdims=True)
+        weights = _vote_weights(found, temperature)
         out = np.zeros((len(weights), self.vocabulary_size))
         np.add.at(out, (np.arange(len(weights))[:, None], found.words), weights)
         return out
@@ -109,8 +108,13 @@ class TrainingMemory:
 
     def target_probabilities(self, found: Neighbours, targets: np.ndarray, temperature: float) -> np.ndarray:
         """The probabilities (B,) that :meth:`distributions_of` gives the true next words ``targets`` (B,)."""
-        weights = np.exp(temperature * (found.cosines - found.cosines.max(axis=1, keepdims=True)).astype(np.float64))
-        return (weights * (found.words == np.asarray(targets)[:, None])).sum(axis=1) / weights.sum(axis=1)
+        return (_vote_weights(found, temperature) * (found.words == np.asarray(targets)[:, None])).sum(axis=1)
+
+
+def _vote_weights(found: Neighbours, temperature: float) -> np.ndarray:
+    """Each neighbour's share of the vote (B, k) float64: exp(``temperature`` x cosine), normalised per row."""
+    weights = np.exp(temperature * (found.cosines - found.cosines.max(axis=1, keepdims=True)).astype(np.float64))
+    return weights / weights.sum(axis=1, keepdims=True)
 
 
 def fit_memory_mixture(memory: TrainingMemory, found: Neighbours, targets: np.ndarray, model_probabilities: np.ndarray,

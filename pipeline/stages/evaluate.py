@@ -49,8 +49,8 @@ def score_side_by_side(models: list, inputs: np.ndarray, targets: np.ndarray,
                        chunk: int = 1000) -> tuple[list[Score], list[np.ndarray]]:
     """Score several models with ``distributions(contexts (B, T)) -> (B, V)`` on the same windows
     ``inputs`` (N, T) and true next words ``targets`` (N,), chunk by chunk. A
-    :class:`corpus.interpolation.LinearMixture` of two models also in ``models`` is mixed from
-    their distributions of the chunk rather than computing them again. Returns each model's
+    :class:`corpus.interpolation.LinearMixture` takes the distributions of its parts that are
+    also in ``models`` from the chunk's, rather than computing them again. Returns each model's
     :class:`Score` and its top-1 hits (N,) bool, for paired comparisons (:func:`paired_top1`)."""
     shared = {id(part) for model in models if isinstance(model, LinearMixture) for part in (model.first, model.second)}
     accumulators = [ScoreAccumulator() for _ in models]
@@ -59,8 +59,9 @@ def score_side_by_side(models: list, inputs: np.ndarray, targets: np.ndarray,
         contexts, chunk_targets = inputs[start : start + chunk], targets[start : start + chunk]
         computed: dict[int, np.ndarray] = {}
         for model, accumulator, model_hits in zip(models, accumulators, hits):
-            if isinstance(model, LinearMixture) and id(model.first) in computed and id(model.second) in computed:
-                probabilities = model.mix(computed[id(model.first)], computed[id(model.second)])
+            if isinstance(model, LinearMixture):  # each part from this chunk's scores if it has them
+                probabilities = model.mix(*(computed[id(part)] if id(part) in computed else part.distributions(contexts)
+                                            for part in (model.first, model.second)))
             else:
                 probabilities = model.distributions(contexts)
             if id(model) in shared:
@@ -123,7 +124,6 @@ def evaluate_run(run_dir: Path, max_windows: int = 0, with_memory: bool = True) 
 
     test_inputs, test_targets = cut(split.test_starts)
     validation_inputs, validation_targets = cut(split.validation_starts)
-    predictor.never_predict(unknown)  # as the train stage saved it; again for files written otherwise
     vocabulary_size = len(predictor.output_vectors)
     train_ids = ids[: split.validation_boundary]
 
