@@ -63,6 +63,57 @@ def test_numpy_predictor_equals_keras(loss, every_position, layers, tied, unroll
         np.testing.assert_allclose(predictor.log_probabilities(expected), expected_log_p, atol=1e-4)
 
 
+def _plain_head_loss(vectors, words, log_scale, bias, targets) -> float:
+    """Mean cross-entropy of ``exp(log_scale) * cos + bias`` logits, in float64 numpy."""
+    unit = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+    unit_words = words / np.linalg.norm(words, axis=1, keepdims=True)
+    logits = np.exp(log_scale) * unit @ unit_words.T + bias
+    logits -= logits.max(axis=1, keepdims=True)
+    log_probabilities = logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
+    return float(-log_probabilities[np.arange(len(targets)), targets].mean())
+
+
+def _finite_difference(loss, value: np.ndarray, step: float = 1e-5) -> np.ndarray:
+    gradient = np.zeros_like(value)
+    for index in np.ndindex(value.shape):
+        shifted = [value.copy(), value.copy()]
+        shifted[0][index] += step
+        shifted[1][index] -= step
+        gradient[index] = (loss(shifted[0]) - loss(shifted[1])) / (2 * step)
+    return gradient
+
+
+def test_cosine_head_gradients_equal_finite_differences_of_the_plain_formula():
+    """The head computes its logits as one product with the scale and bias folded in; one SGD
+    step at learning rate 1 moves each weight by minus its gradient, which must equal the
+    finite differences of ``scale * cos + bias`` written plainly (float64)."""
+    from models.next_word import CosineLogits
+
+    rng = np.random.default_rng(3)
+    rows, vocabulary, dimensions = 6, 7, 5
+    vectors = rng.normal(size=(rows, dimensions))
+    targets = rng.integers(vocabulary, size=rows)
+    inputs = keras.Input((dimensions,))
+    head = CosineLogits(vocabulary, dimensions, scale=3.0, word_bias=True)
+    model = keras.Model(inputs, head(inputs))
+    head.word_bias.assign(rng.normal(size=vocabulary).astype("float32"))
+    words, bias = np.asarray(head.word_vectors, np.float64), np.asarray(head.word_bias, np.float64)
+    log_scale = float(np.asarray(head.log_scale))
+    model.compile(keras.optimizers.SGD(1.0), keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    model.train_on_batch(vectors.astype("float32"), targets)
+    expected = {
+        "word_vectors": _finite_difference(lambda w: _plain_head_loss(vectors, w, log_scale, bias, targets), words),
+        "word_bias": _finite_difference(lambda b: _plain_head_loss(vectors, words, log_scale, b, targets), bias),
+        "log_scale": _finite_difference(
+            lambda s: _plain_head_loss(vectors, words, float(s), bias, targets), np.array(log_scale)),
+    }
+    before = {"word_vectors": words, "word_bias": bias, "log_scale": log_scale}
+    for name, gradient in expected.items():
+        moved = before[name] - np.asarray(getattr(head, name), np.float64)
+        np.testing.assert_allclose(moved, gradient, rtol=1e-3, atol=1e-5, err_msg=name)
+    assert np.abs(expected["word_vectors"]).max() > 1e-3  # the check is not of zeros
+
+
 def test_top_k_matches_brute_force_and_sampling_stays_in_top_k():
     vectors = word_vectors()
     queries = np.random.default_rng(3).normal(size=(50, DIMENSIONS))
