@@ -33,6 +33,7 @@ import numpy as np
 from keras import ops
 
 from corpus.baselines import add_one_probabilities
+from models.fused_lstm import FusedLSTM
 from models.predictor import lstm_layer_names
 from models.settings import NextWordSettings
 
@@ -176,8 +177,9 @@ def _lstm_to_vector(hidden, dimensions: int, settings: NextWordSettings):
     names = lstm_layer_names(settings.lstm_layers)
     for name in names:
         keeps_sequence = settings.every_position or name != names[-1]
-        hidden = keras.layers.LSTM(settings.lstm_units, dropout=settings.dropout, return_sequences=keeps_sequence,
-                                   unroll=settings.unroll, name=name)(hidden)
+        layer = FusedLSTM if settings.unroll else keras.layers.LSTM  # fixed length: the hand-written backward
+        hidden = layer(settings.lstm_units, dropout=settings.dropout, return_sequences=keeps_sequence,
+                       unroll=settings.unroll, name=name)(hidden)
     if settings.output_dropout > 0:
         hidden = keras.layers.Dropout(settings.output_dropout, name="output_dropout")(hidden)
     return keras.layers.Dense(dimensions, activation="linear", name="next_vector")(hidden)

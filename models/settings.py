@@ -83,7 +83,7 @@ class NextWordSettings:
     word_bias: bool = True  # softmax only: a trained bias per word added to its logit (starts at log unigram frequency)
     scale: float = 20.0
     calibrate_scale: bool = True  # softmax only: fit the scale on the validation part each epoch; pick the epoch and keep the scale by it
-    unroll: bool = False  # write the LSTM loop out over the fixed window length (faster steps, a fixed-length model)
+    unroll: bool = False  # a fixed-length model whose LSTM loop is written out, its backward pass by hand (models.fused_lstm): faster small-batch steps
     optimizer: str = "adam"  # "adam" or "sgd"
     learning_rate: float = 0.002
     learning_rate_decay: str = "cosine"  # "none" or "cosine" (to 5% of the start over all training steps)
@@ -171,7 +171,8 @@ TRAIN_PRESETS: dict[str, dict] = {
     # What gave the best held-out results on the 2-core machine: the defaults.
     "default": {},
     # The blog's settings: plain regression of the next word vector with SGD (the LSTM loop
-    # written out over the 20 steps: the same model, 1.3-1.5x faster at batch 10 on TensorFlow).
+    # written out over the 20 steps with a hand-written backward pass: the same model, faster
+    # at batch 10; see models.fused_lstm).
     "seed": {"loss": "mse", "optimizer": "sgd", "learning_rate": 0.1, "batch_size": 10, "epochs": 1,
              "train_output_vectors": False, "train_input_vectors": False, "learn_scale": False, "word_bias": False,
              "dropout": 0.0, "learning_rate_decay": "none", "every_position": False, "unroll": True,

@@ -1,0 +1,75 @@
+"""The fused LSTM equals Keras' LSTM layer: outputs and every gradient, on either backend."""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+import pytest
+
+from models.fused_lstm import FusedLSTM
+
+STEPS, FEATURES, UNITS, BATCH = 7, 5, 6, 4
+
+
+def _model(layer_class, return_sequences: bool, dropout: float = 0.0) -> keras.Model:
+    """Dense (so the inputs' gradient matters) -> the LSTM -> a Dense to 3 outputs."""
+    keras.utils.set_random_seed(0)
+    inputs = keras.Input((STEPS, FEATURES))
+    hidden = keras.layers.Dense(FEATURES, name="before")(inputs)
+    hidden = layer_class(UNITS, return_sequences=return_sequences, dropout=dropout, name="lstm")(hidden)
+    return keras.Model(inputs, keras.layers.Dense(3, name="after")(hidden))
+
+
+def _one_sgd_step(model: keras.Model, inputs: np.ndarray, targets: np.ndarray) -> list[np.ndarray]:
+    """Minus the gradient of every weight: its change after one SGD step at learning rate 1."""
+    before = [np.array(weight) for weight in model.get_weights()]
+    model.compile(keras.optimizers.SGD(1.0), "mse")
+    model.train_on_batch(inputs, targets)
+    return [old - np.array(new) for old, new in zip(before, model.get_weights())]
+
+
+@pytest.mark.parametrize("return_sequences", [True, False])
+def test_outputs_and_gradients_equal_the_plain_layer(return_sequences):
+    rng = np.random.default_rng(1)
+    inputs = rng.normal(size=(BATCH, STEPS, FEATURES)).astype("float32")
+    plain, fused = _model(keras.layers.LSTM, return_sequences), _model(FusedLSTM, return_sequences)
+    fused.set_weights(plain.get_weights())
+    np.testing.assert_allclose(fused.predict(inputs, verbose=0), plain.predict(inputs, verbose=0), atol=1e-6)
+    targets = rng.normal(size=plain.output.shape[1:]).astype("float32")[None].repeat(BATCH, axis=0)
+    plain_steps, fused_steps = _one_sgd_step(plain, inputs, targets), _one_sgd_step(fused, inputs, targets)
+    names = [weight.path for weight in plain.weights]
+    for name, expected, got in zip(names, plain_steps, fused_steps):
+        assert np.abs(expected).max() > 1e-4, name  # every weight has a gradient to compare
+        np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-6, err_msg=name)
+
+
+def test_dropout_uses_the_cells_mask_so_training_outputs_match_too():
+    rng = np.random.default_rng(2)
+    inputs = rng.normal(size=(BATCH, STEPS, FEATURES)).astype("float32")
+    outputs = []
+    for layer_class in (keras.layers.LSTM, FusedLSTM):
+        keras.utils.set_random_seed(3)
+        layer = layer_class(UNITS, dropout=0.5, return_sequences=True)
+        layer.build((None, STEPS, FEATURES))
+        layer.set_weights([np.full_like(np.array(w), 0.1) for w in layer.get_weights()])
+        outputs.append(np.asarray(layer(inputs, training=True)))
+    np.testing.assert_allclose(outputs[1], outputs[0], atol=1e-6)
+    assert not np.allclose(outputs[0], np.asarray(layer(inputs, training=False)))  # dropout did drop
+
+
+def test_what_it_cannot_fuse_goes_to_the_plain_loop():
+    layer = FusedLSTM(UNITS, recurrent_dropout=0.1)
+    inputs = np.zeros((BATCH, STEPS, FEATURES), dtype="float32")
+    assert not layer.fuses(inputs, None)
+    assert not FusedLSTM(UNITS).fuses(inputs, np.ones((BATCH, STEPS), dtype=bool))
+    assert FusedLSTM(UNITS).fuses(inputs, None)
+    assert layer(inputs).shape == (BATCH, UNITS)
+
+
+def test_saved_and_loaded_as_itself(tmp_path):
+    model = _model(FusedLSTM, return_sequences=False)
+    model.save(tmp_path / "fused.keras")
+    loaded = keras.saving.load_model(tmp_path / "fused.keras")
+    assert isinstance(loaded.get_layer("lstm"), FusedLSTM)
+    inputs = np.random.default_rng(4).normal(size=(BATCH, STEPS, FEATURES)).astype("float32")
+    np.testing.assert_allclose(loaded.predict(inputs, verbose=0), model.predict(inputs, verbose=0), atol=1e-6)
