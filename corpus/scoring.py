@@ -29,6 +29,20 @@ def top_k_ids(scores: np.ndarray, k: int) -> np.ndarray:
     return np.take_along_axis(part, order, axis=1)
 
 
+def target_ranks(scores: np.ndarray, targets: np.ndarray) -> np.ndarray:
+    """The 0-based rank (B,) of each row's ``targets`` (B,) among its ``scores`` (B, V), in
+    :func:`top_k_ids`' order (ties: lower id first), so it is in the top k when its rank is under
+    k. Two comparisons over the scores, where a top-k needs a partial sort of every row::
+
+        >>> target_ranks(np.array([[0.1, 0.5, 0.5, 0.2]]), np.array([2])).tolist()  # 0.5 at id 1 ties, lower id
+        [1]
+    """
+    targets = np.asarray(targets)
+    target_scores = scores[np.arange(len(targets)), targets][:, None]
+    ties_before = (scores == target_scores) & (np.arange(scores.shape[1]) < targets[:, None])
+    return np.count_nonzero(scores > target_scores, axis=1) + np.count_nonzero(ties_before, axis=1)
+
+
 @dataclass
 class Score:
     """``perplexity`` (None for a ranking-only predictor), ``top1`` and ``top10`` shares, ``targets``."""
@@ -53,7 +67,10 @@ class ScoreAccumulator:
     def add_log_probabilities(self, log_probabilities: np.ndarray, targets: np.ndarray) -> None:
         """Add a chunk: log p (B, V) of each word, the true next words (B,)."""
         self.log_likelihood += float(log_probabilities[np.arange(len(targets)), targets].sum())
-        self._add_ranking(top_k_ids(log_probabilities, 10), targets)
+        ranks = target_ranks(log_probabilities, targets)
+        self.top1 += int(np.count_nonzero(ranks == 0))
+        self.top10 += int(np.count_nonzero(ranks < 10))
+        self.targets += len(targets)
 
     def add_ranking(self, ranked: np.ndarray, targets: np.ndarray) -> None:
         """Add a chunk scored by ranking only: ids (B, >=10), best first; the true words (B,)."""
