@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from corpus.windows import split_windows, window_batch
+from corpus.windows import sequence_batch, split_windows, window_batch
 from pipeline.bench_timing import timed_rates
 
 
@@ -73,13 +73,11 @@ def torch_default_windows_per_second(ids: np.ndarray, vectors: np.ndarray, batch
     optimizer = torch.optim.Adam(parameters, lr=0.002)
     starts = np.arange(0, len(ids) - length - 1, length)
     rng = np.random.default_rng(0)
-    offsets = np.arange(length)
 
     def run_epoch() -> None:
         for _ in range(steps):
-            chosen = rng.choice(starts, batch_size)[:, None] + offsets
-            inputs = torch.from_numpy(ids[chosen].astype(np.int64)).to(device)
-            targets = torch.from_numpy(ids[chosen + 1].astype(np.int64)).to(device)
+            inputs, targets = (torch.from_numpy(batch.astype(np.int64)).to(device)
+                               for batch in sequence_batch(ids, rng.choice(starts, batch_size), length))
             hidden, _ = lstm(dropout(embedding(inputs)))
             predicted = torch.nn.functional.normalize(dense(hidden), dim=-1)
             logits = log_scale.exp() * predicted @ torch.nn.functional.normalize(output_vectors, dim=-1).T + word_bias
