@@ -20,19 +20,11 @@ from dataclasses import dataclass
 import numpy as np
 
 
-def top_k_ids(scores: np.ndarray, k: int) -> np.ndarray:
-    """Ids (B, k) of the ``k`` highest ``scores`` (B, V) per row, highest first (ties: lower id first)."""
-    k = min(k, scores.shape[1])
-    part = np.argpartition(-scores, k - 1, axis=1)[:, :k]
-    part.sort(axis=1)
-    order = np.argsort(-np.take_along_axis(scores, part, axis=1), axis=1, kind="stable")
-    return np.take_along_axis(part, order, axis=1)
-
-
 def target_ranks(scores: np.ndarray, targets: np.ndarray) -> np.ndarray:
-    """The 0-based rank (B,) of each row's ``targets`` (B,) among its ``scores`` (B, V), in
-    :func:`top_k_ids`' order (ties: lower id first), so it is in the top k when its rank is under
-    k. Two comparisons over the scores, where a top-k needs a partial sort of every row::
+    """The 0-based rank (B,) of each row's ``targets`` (B,) among its ``scores`` (B, V), highest
+    first, ties in id order (a stable sort of the row's negated scores would put it there), so
+    it is in the top k when its rank is under k. Two comparisons over the scores, where a top-k
+    needs a partial sort of every row::
 
         >>> target_ranks(np.array([[0.1, 0.5, 0.5, 0.2]]), np.array([2])).tolist()  # 0.5 at id 1 ties, lower id
         [1]
@@ -64,23 +56,23 @@ class ScoreAccumulator:
         self.log_likelihood, self.top1, self.top10, self.targets = 0.0, 0, 0, 0
         self.has_probabilities = True
 
-    def add_log_probabilities(self, log_probabilities: np.ndarray, targets: np.ndarray) -> None:
-        """Add a chunk: log p (B, V) of each word, the true next words (B,)."""
+    def add_log_probabilities(self, log_probabilities: np.ndarray, targets: np.ndarray) -> np.ndarray:
+        """Add a chunk: log p (B, V) of each word, the true next words (B,). Returns the true
+        words' ranks (B,) (:func:`target_ranks`; 0: the model's likeliest word)."""
         self.log_likelihood += float(log_probabilities[np.arange(len(targets)), targets].sum())
         ranks = target_ranks(log_probabilities, targets)
-        self.top1 += int(np.count_nonzero(ranks == 0))
-        self.top10 += int(np.count_nonzero(ranks < 10))
-        self.targets += len(targets)
+        self._count(ranks == 0, ranks < 10)
+        return ranks
 
     def add_ranking(self, ranked: np.ndarray, targets: np.ndarray) -> None:
         """Add a chunk scored by ranking only: ids (B, >=10), best first; the true words (B,)."""
         self.has_probabilities = False
-        self._add_ranking(ranked, targets)
+        self._count(ranked[:, 0] == targets, np.any(ranked[:, :10] == targets[:, None], axis=1))
 
-    def _add_ranking(self, ranked: np.ndarray, targets: np.ndarray) -> None:
-        self.top1 += int(np.sum(ranked[:, 0] == targets))
-        self.top10 += int(np.sum(np.any(ranked[:, :10] == targets[:, None], axis=1)))
-        self.targets += len(targets)
+    def _count(self, top1_hits: np.ndarray, top10_hits: np.ndarray) -> None:
+        self.top1 += int(np.count_nonzero(top1_hits))
+        self.top10 += int(np.count_nonzero(top10_hits))
+        self.targets += len(top1_hits)
 
     def score(self) -> Score:
         if self.targets == 0:

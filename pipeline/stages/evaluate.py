@@ -67,8 +67,7 @@ def score_side_by_side(models: list, inputs: np.ndarray, targets: np.ndarray,
             if id(model) in shared:
                 computed[id(model)] = probabilities
             with np.errstate(divide="ignore"):  # a word never predicted has log p = -inf
-                accumulator.add_log_probabilities(np.log(probabilities), chunk_targets)
-            model_hits.append(probabilities.argmax(axis=1) == chunk_targets)  # ties: the lower id, as top_k_ids
+                model_hits.append(accumulator.add_log_probabilities(np.log(probabilities), chunk_targets) == 0)
     return [accumulator.score() for accumulator in accumulators], [np.concatenate(h) for h in hits]
 
 
