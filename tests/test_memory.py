@@ -70,7 +70,7 @@ def test_the_mixture_is_fitted_to_help_where_the_memory_knows_the_answer(predict
     assert perplexity < 0.5 * np.exp(-np.mean(np.log(model_p)))
 
 
-@pytest.mark.parametrize("columns, k, block", [(1000, 5, 16), (1000, 64, 256), (70, 64, 16), (64, 64, 8), (10, 3, 256)])
+@pytest.mark.parametrize("columns, k, block", [(1000, 5, 16), (5000, 64, 32), (1000, 64, 256), (70, 64, 16), (64, 64, 8), (10, 3, 256)])
 def test_top_k_columns_equals_a_full_sort(columns, k, block):
     scores = np.random.default_rng(columns + k).normal(size=(7, columns)).astype(np.float32)
     scores[0, :] = 0.5  # ties
