@@ -84,6 +84,7 @@ class NextWordSettings:
     scale: float = 20.0
     calibrate_scale: bool = True  # softmax only: fit the scale on the validation part each epoch; pick the epoch and keep the scale by it
     unroll: bool = False  # a fixed-length model whose LSTM loop is written out, its backward pass by hand (models.fused_lstm): faster small-batch steps
+    xla: str = "auto"  # compile the training step with XLA: "auto" = on for a fixed-length (unroll) model on TensorFlow, else Keras' choice (off on a CPU); "on"; "off"
     optimizer: str = "adam"  # "adam" or "sgd"
     learning_rate: float = 0.002
     learning_rate_decay: str = "cosine"  # "none" or "cosine" (to 5% of the start over all training steps)
@@ -94,7 +95,8 @@ class NextWordSettings:
         "lstm_units": AT_LEAST_ONE, "lstm_layers": AT_LEAST_ONE, "dropout": BELOW_ONE, "output_dropout": BELOW_ONE,
         "scale": POSITIVE, "learning_rate": POSITIVE, "clip_norm": NOT_NEGATIVE, "ema_momentum": BELOW_ONE}
     CHOICES: ClassVar[dict[str, tuple[str, ...]]] = {
-        "loss": LOSSES, "optimizer": ("adam", "sgd"), "learning_rate_decay": ("none", "cosine")}
+        "loss": LOSSES, "optimizer": ("adam", "sgd"), "learning_rate_decay": ("none", "cosine"),
+        "xla": ("auto", "on", "off")}
 
     def __post_init__(self) -> None:
         check_settings(self, "train")

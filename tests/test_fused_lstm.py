@@ -7,6 +7,8 @@ import numpy as np
 import pytest
 
 from models.fused_lstm import FusedLSTM
+from models.next_word import build_next_word_model, compile_next_word_model, jit_compile_setting
+from models.settings import NextWordSettings
 
 STEPS, FEATURES, UNITS, BATCH = 7, 5, 6, 4
 
@@ -73,3 +75,30 @@ def test_saved_and_loaded_as_itself(tmp_path):
     assert isinstance(loaded.get_layer("lstm"), FusedLSTM)
     inputs = np.random.default_rng(4).normal(size=(BATCH, STEPS, FEATURES)).astype("float32")
     np.testing.assert_allclose(loaded.predict(inputs, verbose=0), model.predict(inputs, verbose=0), atol=1e-6)
+
+
+@pytest.mark.parametrize("xla, unroll, expected", [
+    ("auto", True, keras.backend.backend() == "tensorflow" or "auto"), ("auto", False, "auto"),
+    ("on", False, True), ("off", True, False)])
+def test_xla_setting_resolves_to_keras_jit_compile(xla, unroll, expected):
+    assert jit_compile_setting(NextWordSettings(xla=xla, unroll=unroll)) == expected
+
+
+@pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="XLA on/off is a TensorFlow choice")
+def test_training_steps_with_and_without_xla_give_the_same_weights():
+    rng = np.random.default_rng(3)
+    vectors = rng.normal(size=(30, 8)).astype(np.float32)
+    ids = rng.integers(0, 30, size=(40, 6)).astype(np.int32)
+    targets = vectors[rng.integers(0, 30, size=40)]
+    trained = []
+    for xla in ("on", "off"):
+        settings = NextWordSettings(loss="mse", every_position=False, lstm_units=12, dropout=0.0, unroll=True,
+                                    optimizer="sgd", learning_rate=0.1, learning_rate_decay="none", xla=xla)
+        keras.utils.set_random_seed(0)
+        model = build_next_word_model(vectors, settings, length=6)
+        compile_next_word_model(model, settings, steps_per_execution=2)
+        assert model.jit_compile == (xla == "on")
+        model.fit(ids, targets, batch_size=10, epochs=2, shuffle=False, verbose=0)
+        trained.append(model.get_weights())
+    for with_xla, without in zip(*trained):
+        np.testing.assert_allclose(with_xla, without, atol=1e-5)
