@@ -221,7 +221,7 @@ def compile_next_word_model(model: keras.Model, settings: NextWordSettings, tota
 def jit_compile_setting(settings: NextWordSettings) -> bool | str:
     """Keras' ``jit_compile`` for ``settings.xla``: True for "on", False for "off"; for "auto",
     True for a fixed-length (``unroll``) model on TensorFlow, whose written-out loop XLA fuses
-    (its training step ran 1.6x faster on the 2-core machine at batch 10 and 128), else
+    (on the 2-core machine the seed preset's step ran up to 1.3x faster at batch 10 and 128), else
     Keras' own "auto" (XLA off on a CPU with TensorFlow, where Keras' LSTM loop does not
     compile; on with JAX, which always compiles)."""
     if settings.xla != "auto":
