@@ -11,8 +11,10 @@ run folder exists (it reads its ids and word vectors), with PyTorch installed
 
 Prints each round's windows per second of both and their ratio, then the median of the rounds'
 ratios and the ratio of the fastest rounds. Keras trains the seed preset's model as training
-does (``train.xla`` and ``train.unroll`` from the preset); PyTorch the model of
-``pipeline.bench_torch`` (Embedding, ``nn.LSTM(200)``, Linear, MSE, SGD), on the same threads.
+does (``train.xla`` and ``train.unroll`` from the preset), built by the bench's
+:func:`pipeline.bench_timing.keras_training_run`; PyTorch the bench's model
+(:func:`pipeline.bench_torch.torch_training_run`: Embedding, ``nn.LSTM(200)``, Linear, MSE,
+SGD), on 2 threads.
 """
 
 from __future__ import annotations
@@ -24,47 +26,10 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from corpus.windows import split_windows, window_batch
-from models.next_word import build_next_word_model, compile_next_word_model
-from models.settings import TrainingSchedule
-from models.training import training_batches
 from pipeline import run_folder
+from pipeline.bench_timing import keras_training_run
+from pipeline.bench_torch import torch_training_run
 from pipeline.config import load_config
-
-
-def keras_epoch_runner(ids: np.ndarray, vectors: np.ndarray, batch_size: int, steps: int):
-    """A function that trains the seed preset's Keras model for ``steps`` batches."""
-    settings = load_config(preset="seed").train
-    keras.utils.set_random_seed(0)
-    model = build_next_word_model(vectors, settings, 20)
-    schedule = TrainingSchedule(batch_size=batch_size, max_train_windows=batch_size * steps)
-    compile_next_word_model(model, settings, total_steps=10**6, steps_per_execution=schedule.batches_per_execution())
-    batches, _ = training_batches(ids, split_windows(len(ids), 20, 0.05, 0.05), 20, settings, schedule, vectors)
-    return lambda: model.fit(batches, epochs=1, verbose=0)
-
-
-def torch_epoch_runner(ids: np.ndarray, vectors: np.ndarray, batch_size: int, steps: int, threads: int = 2):
-    """A function that trains the PyTorch equivalent for ``steps`` batches of random windows."""
-    import torch
-
-    torch.manual_seed(0)
-    torch.set_num_threads(threads)
-    embedding = torch.nn.Embedding.from_pretrained(torch.from_numpy(vectors), freeze=True)
-    lstm, dense = torch.nn.LSTM(vectors.shape[1], 200, batch_first=True), torch.nn.Linear(200, vectors.shape[1])
-    optimizer = torch.optim.SGD([*lstm.parameters(), *dense.parameters()], lr=0.1)
-    table, starts = torch.from_numpy(vectors), split_windows(len(ids), 20, 0.0, 0.0).train_starts
-    rng = np.random.default_rng(0)
-
-    def run() -> None:
-        for _ in range(steps):
-            inputs, targets = window_batch(ids, rng.choice(starts, batch_size), 20)
-            output, _ = lstm(embedding(torch.from_numpy(inputs.astype(np.int64))))
-            loss = torch.nn.functional.mse_loss(dense(output[:, -1]), table[torch.from_numpy(targets.astype(np.int64))])
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-
-    return run
 
 
 def main() -> None:
@@ -76,8 +41,9 @@ def main() -> None:
     args = parser.parse_args()
     ids = run_folder.load_windows(args.run_dir).ids
     vectors = run_folder.load_vectors(args.run_dir).vectors.astype(np.float32)
-    runners = {"keras": keras_epoch_runner(ids, vectors, args.batch_size, args.steps),
-               "pytorch": torch_epoch_runner(ids, vectors, args.batch_size, args.steps)}
+    runners = {"keras": keras_training_run(ids, vectors, load_config(preset="seed").train, args.batch_size,
+                                           args.steps, args.steps * (args.rounds + 1)),
+               "pytorch": torch_training_run(ids, vectors, args.batch_size, args.steps, threads=2)}
     rates: dict[str, list[float]] = {name: [] for name in runners}
     for run in runners.values():  # warm-up (compiling)
         run()

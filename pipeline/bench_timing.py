@@ -60,6 +60,17 @@ def keras_windows_per_second(ids: np.ndarray, vectors: np.ndarray, settings, bat
     compiled call as training runs them (``steps_per_execution``, 0: the schedule's default).
     Under data-parallel training, ``shard`` (:class:`models.distributed.Shard`) is this
     process's share of every global batch; the rate is of global windows."""
+    train = keras_training_run(ids, vectors, settings, batch_size, steps, steps * (repeats + 1), length, shard,
+                               steps_per_execution)
+    return timed_rates(train, batch_size * steps, repeats)
+
+
+def keras_training_run(ids: np.ndarray, vectors: np.ndarray, settings, batch_size: int, steps: int,
+                       total_steps: int, length: int = 20, shard=None,
+                       steps_per_execution: int = 0) -> Callable[[], object]:
+    """A function that trains the project's model (built and compiled here, as
+    :func:`keras_windows_per_second` describes) for one ``model.fit`` epoch of ``steps`` batches;
+    ``total_steps``, the batches of every call together, sets the learning-rate decay."""
     import keras
 
     from models.next_word import build_next_word_model, compile_next_word_model
@@ -70,12 +81,12 @@ def keras_windows_per_second(ids: np.ndarray, vectors: np.ndarray, settings, bat
     model = build_next_word_model(vectors, settings, length)
     schedule = TrainingSchedule(batch_size=batch_size, max_train_windows=batch_size * steps,
                                 steps_per_execution=steps_per_execution)
-    compile_next_word_model(model, settings, total_steps=steps * (repeats + 1),
+    compile_next_word_model(model, settings, total_steps=total_steps,
                             steps_per_execution=schedule.batches_per_execution())
     split = split_windows(len(ids), length, 0.05, 0.05)
     batches, _ = training_batches(ids, split, length, settings, schedule,
                                   None if settings.loss == "softmax" else vectors, *([shard] if shard else []))
-    return timed_rates(lambda: model.fit(batches, epochs=1, verbose=0), batch_size * steps, repeats)
+    return lambda: model.fit(batches, epochs=1, verbose=0)
 
 
 def generation_words_per_second(vectors: np.ndarray, method: str, words: int, repeats: int,
