@@ -1,7 +1,9 @@
 """``lstmlab bench``: the speed of every stage on this machine, beside what a user would pick instead.
 
 Each figure is measured in its own process (so its peak memory is its own), as the median of
-several timed repetitions after a warm-up; the table gives the spread (min to max).
+several timed repetitions after a warm-up; the table gives the spread (min to max). A training
+step and its PyTorch counterpart share one process and take turns (:mod:`pipeline.bench_pairs`),
+so their ratio compares them at the same moment of a host whose speed jumps between levels.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from pathlib import Path
 from pipeline import run_folder
 from pipeline.config import default_workers, load_config
 from pipeline.bench_timing import lstm_training_flops_per_window, softmax_head_flops_per_window
+from pipeline.bench_pairs import round_ratios
 from pipeline.bench_torch import torch_available
 from pipeline.runner import run_pipeline
 
@@ -54,19 +57,52 @@ def cpu_model() -> str:
 
 def measure(name: str, unit: str, task: str, arguments: dict, note: str = "", env: dict | None = None) -> BenchRow:
     """Run one ``pipeline.bench_worker`` task and summarise its rates."""
+    stdout, failure = _run_worker(task, arguments, env)
+    if stdout is None:
+        return BenchRow(name, unit, None, None, None, None, failure)
+    return _row(name, unit, stdout, note)
+
+
+def _run_worker(task: str, arguments: dict, env: dict | None) -> tuple[str | None, str]:
+    """The worker's stdout, or None and "failed: <its last error line>"."""
     done = subprocess.run([sys.executable, "-m", "pipeline.bench_worker", task, json.dumps(arguments)],
                           capture_output=True, text=True,
                           env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", **(env or {})})
     if done.returncode != 0:
         tail = done.stderr.strip().splitlines()[-1:] or ["no output"]
-        return BenchRow(name, unit, None, None, None, None, f"failed: {tail[0][:120]}")
-    return _row(name, unit, done.stdout, note)
+        return None, f"failed: {tail[0][:120]}"
+    return done.stdout, ""
 
 
 def _row(name: str, unit: str, stdout: str, note: str) -> BenchRow:
     result = json.loads(stdout.strip().splitlines()[-1])
-    rates = result["rates"]
-    return BenchRow(name, unit, statistics.median(rates), min(rates), max(rates), result["peak_rss_mb"], note)
+    return _summary(name, unit, result["rates"], result["peak_rss_mb"], note)
+
+
+def _summary(name: str, unit: str, rates: list[float], peak_rss_mb: float, note: str = "") -> BenchRow:
+    return BenchRow(name, unit, statistics.median(rates), min(rates), max(rates), peak_rss_mb, note)
+
+
+def measure_pair(keras_name: str, torch_name: str, arguments: dict, env: dict | None = None) -> tuple[list[BenchRow], dict]:
+    """Keras and (where installed) PyTorch training one model by turns in one worker process
+    (:mod:`pipeline.bench_pairs`). Returns their two rows (peak memory: the process running both)
+    and the pair, ``{"keras": name, "pytorch": name, "keras_rates": [...], "pytorch_rates": [...]}``
+    (empty rates when a side did not run), for the ratio lines."""
+    with_torch = torch_available()
+    stdout, failure = _run_worker("train-pair", {**arguments, "with_torch": with_torch}, env)
+    pair = {"keras": keras_name, "pytorch": torch_name, "keras_rates": [], "pytorch_rates": []}
+    if stdout is None:
+        return [BenchRow(name, "windows/s", None, None, None, None, failure) for name in (keras_name, torch_name)], pair
+    result = json.loads(stdout.strip().splitlines()[-1])
+    rates, peak = result["rates"], result["peak_rss_mb"]
+    pair.update(keras_rates=rates["keras"], pytorch_rates=rates.get("pytorch", []))
+    rows = [_summary(keras_name, "windows/s", rates["keras"], peak)]
+    if with_torch:
+        rows.append(_summary(torch_name, "windows/s", rates["pytorch"], peak, "by turns with the row above"))
+    else:
+        rows.append(BenchRow(torch_name, "windows/s", None, None, None, None,
+                             "not installed (pip install -e '.[bench]')"))
+    return rows, pair
 
 
 def measure_processes(name: str, count: int, task: str, arguments: dict, note: str = "") -> BenchRow:
@@ -105,26 +141,22 @@ def data_parallel_rows(run_dir: Path, cores: int, steps: int, repeats: int) -> l
                                       arguments)]
 
 
-def training_rows(run_dir: Path, cores: int, steps: int, repeats: int) -> list[BenchRow]:
-    """Each of :data:`TRAINING_ROWS` trained by Keras on this backend, by the equivalent PyTorch
-    model, and (the seed preset at batch 10) by Keras on JAX, whose one compiled call carries
-    several batches with less per-operation cost than TensorFlow's."""
-    rows = []
+def training_rows(run_dir: Path, cores: int, steps: int, repeats: int) -> tuple[list[BenchRow], list[dict]]:
+    """Each of :data:`TRAINING_ROWS` trained by Keras on this backend and by the equivalent PyTorch
+    model, by turns in one process (:func:`measure_pair`), and the seed preset at batch 10 also by
+    Keras on JAX beside PyTorch (one compiled call carries several batches there, with less
+    per-operation cost than TensorFlow's). Returns the rows and the pairs."""
+    rows, pairs = [], []
     for preset, batch, label in TRAINING_ROWS:
         arguments = {"run_dir": str(run_dir), "preset": preset, "batch_size": batch,
-                     "steps": steps if batch > 10 else steps * 4, "repeats": repeats}
-        rows.append(measure(f"train keras {label}, batch {batch}", "windows/s", "train-keras", arguments))
-        if batch == 10:
-            rows.append(measure(f"train jax {label}, batch {batch}", "windows/s", "train-keras", arguments,
-                                env=JAX_ENVIRONMENT))
-        torch_name = f"train pytorch {label}, batch {batch}"
-        if not torch_available():
-            rows.append(BenchRow(torch_name, "windows/s", None, None, None, None,
-                                 "not installed (pip install -e '.[bench]')"))
-            continue
-        torch_arguments = {key: value for key, value in arguments.items() if key != "preset"}
-        rows.append(measure(torch_name, "windows/s", "train-torch-" + preset, {**torch_arguments, "threads": cores}))
-    return rows
+                     "steps": steps if batch > 10 else steps * 4, "rounds": repeats, "threads": cores}
+        backends = [("keras", "", None)] + ([("jax", ", beside jax", JAX_ENVIRONMENT)] if batch == 10 else [])
+        for backend, torch_suffix, env in backends:
+            pair_rows, pair = measure_pair(f"train {backend} {label}, batch {batch}",
+                                           f"train pytorch {label}, batch {batch}{torch_suffix}", arguments, env)
+            rows.extend(pair_rows)
+            pairs.append({**pair, "preset": preset, "label": f"{label}, batch {batch}" + (" on JAX" if env else "")})
+    return rows, pairs
 
 
 def prepare_corpus(corpus: Path, quick: bool, folder: Path) -> Path:
@@ -162,7 +194,8 @@ def run_benchmarks(corpus: Path, quick: bool, work_dir: Path, command: str) -> d
                 {"tokens": tokens, "repeats": 1 if not quick else 2, "workers": cores}),
         measure("float32 matmul 2048^3 (numpy)", "GFLOP/s", "matmul", {"size": 2048, "repeats": repeats}),
     ]
-    rows.extend(training_rows(run_dir, cores, steps, repeats))
+    pair_rows, pairs = training_rows(run_dir, cores, steps, repeats)
+    rows.extend(pair_rows)
     rows.extend(data_parallel_rows(run_dir, cores, steps, repeats))
     for method, label in (("nearest", "nearest word (the blog's)"), ("sample", "default sampling")):
         rows.append(measure(f"generate {label}", "words/s", "generate",
@@ -180,6 +213,7 @@ def run_benchmarks(corpus: Path, quick: bool, work_dir: Path, command: str) -> d
         "head_flops_per_window": softmax_head_flops_per_window(20, 200, vocabulary_size(run_dir)),
         "flops_formula": "3 x 2 x T x 4H x (D + H), T=20, H=200, D=200",
         "rows": [asdict(row) for row in rows],
+        "pairs": pairs,
     }
 
 
@@ -203,21 +237,10 @@ def format_report(report: dict) -> str:
         lines.append(f"matmul bound of the LSTM alone: {bound:.0f} windows/s ({report['flops_formula']} = "
                      f"{report['flops_per_window'] / 1e6:.1f} MFLOP per window)")
     fastest_matmul = rows.get("float32 matmul 2048^3 (numpy)", {}).get("high")
-    for preset, batch, label in TRAINING_ROWS:
-        ours, ours_fastest = _median_and_fastest(rows, f"train keras {label}, batch {batch}")
-        theirs, theirs_fastest = _median_and_fastest(rows, f"train pytorch {label}, batch {batch}")
-        if ours and theirs:
-            flops = report["flops_per_window"] + (report.get("head_flops_per_window", 0) if preset == "default" else 0)
-            lines.append(f"{label}, batch {batch}: keras / pytorch = {ours / theirs:.2f} "
-                         f"(fastest runs: {ours_fastest / theirs_fastest:.2f})"
-                         + (f"; keras at {ours * flops / (matmul * 1e9):.0%} of the matmul bound "
-                            f"(fastest runs: {ours_fastest * flops / (fastest_matmul * 1e9):.0%})"
-                            f" ({flops / 1e6:.1f} MFLOP per window{' with the softmax head' if preset == 'default' else ''})"
-                            if matmul else ""))
-        on_jax, on_jax_fastest = _median_and_fastest(rows, f"train jax {label}, batch {batch}")
-        if on_jax and theirs:
-            lines.append(f"{label}, batch {batch} on JAX: keras / pytorch = {on_jax / theirs:.2f} "
-                         f"(fastest runs: {on_jax_fastest / theirs_fastest:.2f})")
+    for pair in report.get("pairs", []):
+        line = _pair_line(pair, report, matmul, fastest_matmul)
+        if line:
+            lines.append(line)
     parallel = [row for row in report["rows"] if row["name"].startswith("train jax default")]
     if len(parallel) == 2 and parallel[0]["median"] and parallel[1]["median"]:
         processes = int(parallel[1]["name"].split(", ")[1].split()[0])
@@ -227,14 +250,25 @@ def format_report(report: dict) -> str:
     return "\n".join(lines)
 
 
-def _median_and_fastest(rows: dict, name: str) -> tuple[float | None, float | None]:
-    """A row's median rate and its fastest run's (None, None if the row is missing or failed).
-
-    Ratios are given for both: on a shared host whose speed jumps between levels for seconds to
-    minutes (the 2-core machine's does, between about 1x and 0.5x), two rows measured one after
-    the other can land on different levels, and the fastest runs compare them at full speed."""
-    row = rows.get(name, {})
-    return row.get("median"), row.get("high")
+def _pair_line(pair: dict, report: dict, matmul: float | None, fastest_matmul: float | None) -> str | None:
+    """One training pair's line: Keras against PyTorch as the median of the rounds' ratios and as
+    the ratio of the fastest runs (:func:`pipeline.bench_pairs.round_ratios`), and Keras' share
+    of the matmul bound from its median and fastest run (None when Keras did not run)."""
+    ours, theirs = pair["keras_rates"], pair["pytorch_rates"]
+    if not ours:
+        return None
+    parts = []
+    if theirs:
+        median, fastest = round_ratios(ours, theirs)
+        parts.append(f"keras / pytorch = {median:.2f} (median of {len(ours)} rounds' ratios, by turns in one "
+                     f"process; fastest runs: {fastest:.2f})")
+    if matmul and fastest_matmul:
+        head = report.get("head_flops_per_window", 0) if pair["preset"] == "default" else 0
+        flops = report["flops_per_window"] + head
+        parts.append(f"keras at {statistics.median(ours) * flops / (matmul * 1e9):.0%} of the matmul bound "
+                     f"(fastest runs: {max(ours) * flops / (fastest_matmul * 1e9):.0%}) ({flops / 1e6:.1f} MFLOP "
+                     f"per window{' with the softmax head' if head else ''})")
+    return f"{pair['label']}: " + "; ".join(parts) if parts else None
 
 
 def bench(corpus: Path, quick: bool, out: Path | None, command: str = "lstmlab bench") -> str:

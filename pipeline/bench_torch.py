@@ -19,13 +19,6 @@ def torch_available() -> bool:
     return True
 
 
-def torch_windows_per_second(ids: np.ndarray, vectors: np.ndarray, batch_size: int, steps: int, repeats: int,
-                             threads: int, length: int = 20) -> list[float]:
-    """Training windows per second of the PyTorch equivalent, batches cut from ``ids`` as Keras gets them."""
-    return timed_rates(torch_training_run(ids, vectors, batch_size, steps, threads, length), batch_size * steps,
-                       repeats)
-
-
 def torch_training_run(ids: np.ndarray, vectors: np.ndarray, batch_size: int, steps: int, threads: int,
                        length: int = 20) -> Callable[[], None]:
     """A function that trains the PyTorch equivalent (frozen Embedding -> LSTM(200) -> Linear,
@@ -59,11 +52,20 @@ def torch_training_run(ids: np.ndarray, vectors: np.ndarray, batch_size: int, st
 
 def torch_default_windows_per_second(ids: np.ndarray, vectors: np.ndarray, batch_size: int, steps: int,
                                      repeats: int, threads: int, length: int = 20, device: str = "cpu") -> list[float]:
-    """Windows per second of PyTorch training the default preset's model: trainable Embedding ->
-    LSTM(200) with input dropout 0.2 -> Linear(D) -> scale x cosine to trainable output vectors
-    plus a trained bias per word, cross-entropy at every position of 20-word sequences, Adam lr 0.002 (the same objective,
-    head, optimizer, batch and threads as ``lstmlab``'s default). On ``device`` "cuda" the LSTM is
-    cuDNN's; each timed run waits for the GPU to finish."""
+    """Windows per second of :func:`torch_default_training_run` (``repeats`` timed runs of
+    ``steps`` batches after a warm-up)."""
+    return timed_rates(torch_default_training_run(ids, vectors, batch_size, steps, threads, length, device),
+                       batch_size * steps, repeats)
+
+
+def torch_default_training_run(ids: np.ndarray, vectors: np.ndarray, batch_size: int, steps: int, threads: int,
+                               length: int = 20, device: str = "cpu") -> Callable[[], None]:
+    """A function that trains PyTorch's version of the default preset's model for ``steps``
+    batches: trainable Embedding -> LSTM(200) with input dropout 0.2 -> Linear(D) -> scale x
+    cosine to trainable output vectors plus a trained bias per word, cross-entropy at every
+    position of 20-word sequences, Adam lr 0.002 (the same objective, head, optimizer, batch and
+    threads as ``lstmlab``'s default). On ``device`` "cuda" the LSTM is cuDNN's, and the function
+    returns when the GPU has finished."""
     import torch
 
     torch.manual_seed(0)
@@ -98,4 +100,4 @@ def torch_default_windows_per_second(ids: np.ndarray, vectors: np.ndarray, batch
         if device != "cpu":
             torch.cuda.synchronize()
 
-    return timed_rates(run_epoch, batch_size * steps, repeats)
+    return run_epoch

@@ -1,7 +1,8 @@
 """One benchmark measurement in its own process, so its peak memory is its own.
 
 ``python -m pipeline.bench_worker TASK '{"json": "arguments"}'`` prints one JSON line:
-``{"rates": [...], "peak_rss_mb": ...}``. Called by :mod:`pipeline.bench`.
+``{"rates": [...], "peak_rss_mb": ...}`` (for "train-pair", rates by name:
+``{"keras": [...], "pytorch": [...]}``). Called by :mod:`pipeline.bench`.
 
 Each task imports what it measures inside its own function, so a task's peak memory counts
 only the libraries it uses (the fix-encoding figure must not include Keras).
@@ -86,16 +87,11 @@ def main() -> None:
         config = load_config(preset=arguments.pop("preset"))
         shard = start_distribution(config)
         rates = keras_windows_per_second(ids, vectors, config.train, shard=shard, **arguments)
-    elif task == "train-torch-seed":
-        from pipeline.bench_torch import torch_windows_per_second
+    elif task == "train-pair":  # rates by name: {"keras": [...], "pytorch": [...]}
+        from pipeline.bench_pairs import paired_training_rates
 
         ids, vectors = _run_arrays(arguments.pop("run_dir"))
-        rates = torch_windows_per_second(ids, vectors, **arguments)
-    elif task == "train-torch-default":
-        from pipeline.bench_torch import torch_default_windows_per_second
-
-        ids, vectors = _run_arrays(arguments.pop("run_dir"))
-        rates = torch_default_windows_per_second(ids, vectors, **arguments)
+        rates = paired_training_rates(ids, vectors, **arguments)
     elif task == "generate":
         from pipeline.bench_timing import generation_words_per_second
 

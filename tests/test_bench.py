@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from pipeline.bench_pairs import alternating_rates, round_ratios
 from pipeline.bench_timing import lstm_training_flops_per_window
 from pipeline.cli import main
 from pipeline.config import default_workers
@@ -14,6 +15,20 @@ from tests.conftest import corpus_file
 
 def test_flops_formula():
     assert lstm_training_flops_per_window(20, 200, 200) == 3 * 2 * 20 * 800 * 400 == 38_400_000
+
+
+def test_alternating_rates_take_turns_after_one_warm_up_each():
+    calls = []
+    rates = alternating_rates({"a": lambda: calls.append("a"), "b": lambda: calls.append("b")}, 2.0, 3)
+    assert calls == ["a", "b", "a", "b", "b", "a", "a", "b"]
+    assert [len(rates["a"]), len(rates["b"])] == [3, 3] and min(rates["a"] + rates["b"]) > 0
+
+
+def test_round_ratios_compare_each_round_and_the_fastest_runs():
+    assert round_ratios([100.0, 50.0, 100.0, 60.0], [200.0, 100.0, 100.0, 120.0]) == (0.5, 0.5)
+    assert round_ratios([3.0], [2.0]) == (1.5, 1.5)
+    with pytest.raises(ValueError, match="same number of rounds"):
+        round_ratios([1.0, 2.0], [1.0])
 
 
 @pytest.mark.slow
@@ -31,8 +46,14 @@ def test_quick_bench_measures_every_row(tmp_path, capsys):
         assert row["median"] > 0 and row["low"] <= row["median"] <= row["high"], name
         assert 10 < row["peak_rss_mb"] < 4000, name
     assert report["flops_per_window"] == 38_400_000
+    assert [pair["label"] for pair in report["pairs"]] == [
+        "default preset (every position, softmax, Adam), batch 128", "MSE, SGD, batch 128",
+        "seed preset (MSE, SGD), batch 10", "seed preset (MSE, SGD), batch 10 on JAX"]
+    for pair in report["pairs"]:  # 3 rounds each with --quick; the rows summarise the same rates
+        assert len(pair["keras_rates"]) == 3 and rows[pair["keras"]]["median"] == sorted(pair["keras_rates"])[1]
     printed = capsys.readouterr().out
-    assert "command: lstmlab bench" in printed and "matmul bound of the LSTM alone" in printed 
+    assert "command: lstmlab bench" in printed and "matmul bound of the LSTM alone" in printed
+    assert printed.count("of the matmul bound (fastest runs:") == 4
     if cores > 1:
         assert rows[f"train jax default, {cores} processes x 1 core"]["median"] > 0
         assert f"data parallel: {cores} processes" in printed
