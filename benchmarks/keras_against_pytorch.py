@@ -1,7 +1,8 @@
-"""A preset's training step on Keras against PyTorch, by turns in one process, at any batch size.
+"""A preset's training step on Keras against PyTorch, by turns, at any batch size.
 
 ``lstmlab bench`` times its three training pairs this way (:mod:`pipeline.bench_pairs`); this
-script does one pair on its own, quicker, at the batch and length of run you choose. Run from
+script does one pair on its own, quicker, at the batch and length of run you choose (each side
+in its own process; the Keras side on the backend ``KERAS_BACKEND`` says). Run from
 the checkout, after a run folder exists (it reads its ids and word vectors), with PyTorch
 installed (``pip install -e '.[bench]'``)::
 
@@ -19,11 +20,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-import keras
-import numpy as np
+import os
 
-from pipeline import run_folder
-from pipeline.bench_pairs import paired_training_rates, round_ratios
+from pipeline.bench_pairs import round_ratios, training_pair_by_turns
 from pipeline.config import default_workers
 
 
@@ -35,16 +34,15 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=60, help="batches in each timed run")
     parser.add_argument("--rounds", type=int, default=6)
     args = parser.parse_args()
-    ids = run_folder.load_windows(args.run_dir).ids
-    vectors = run_folder.load_vectors(args.run_dir).vectors.astype(np.float32)
-    rates = paired_training_rates(ids, vectors, args.preset, args.batch_size, args.steps, args.rounds,
-                                  threads=default_workers(0), with_torch=True)
+    results = training_pair_by_turns(str(args.run_dir), args.preset, args.batch_size, args.steps, args.rounds,
+                                     threads=default_workers(0))
+    rates = {side: result["rates"] for side, result in results.items()}
     for round_, (ours, theirs) in enumerate(zip(rates["keras"], rates["pytorch"])):
         print(f"round {round_}: keras {ours:.0f}, pytorch {theirs:.0f} windows/s, ratio {ours / theirs:.2f}")
     median, fastest = round_ratios(rates["keras"], rates["pytorch"])
     print(f"command: python benchmarks/keras_against_pytorch.py {args.run_dir} --preset {args.preset} "
           f"--batch-size {args.batch_size} --steps {args.steps} --rounds {args.rounds}   "
-          f"keras backend: {keras.backend.backend()}")
+          f"keras backend: {os.environ.get('KERAS_BACKEND', 'tensorflow')}")
     print(f"keras / pytorch: median of the rounds' ratios {median:.2f}, fastest runs {fastest:.2f} "
           f"(keras {max(rates['keras']):.0f}, pytorch {max(rates['pytorch']):.0f} windows/s)")
 

@@ -6,13 +6,18 @@ Run from the checkout, after a run folder exists (it reads its ids and word vect
     KERAS_BACKEND=jax python benchmarks/training_step_variants.py runs/hongloumeng
     python benchmarks/training_step_variants.py runs/hongloumeng --default-only
     python benchmarks/training_step_variants.py runs/hongloumeng --steps-per-execution
+    python benchmarks/training_step_variants.py runs/hongloumeng --parts
 
 Prints windows per second (median of 3 timed epochs after a warm-up) for the default preset's
 step (softmax at every position) plain, unrolled and with tied vectors; then, for the blog's MSE
 step: streamed ``PyDataset`` batches vs in-memory arrays, each ``jit_compile`` setting, and
 ``unroll=True`` over a fixed window length, at batch 128 and batch 10. With
 ``--steps-per-execution``: the seed and default presets' steps through the training code,
-one batch per compiled call against the schedule's default, rolled and unrolled.
+one batch per compiled call against the schedule's default, rolled and unrolled. With
+``--parts`` (TensorFlow only): the seed preset's step split into its parts, by turns in one
+process (:func:`pipeline.bench_pairs.alternating_rates`): ``model.fit`` on its PyDataset
+batches, a bare compiled training step on tensors already in memory, the forward and backward
+pass without the update, and the forward pass alone, each with and without XLA.
 """
 
 from __future__ import annotations
@@ -60,7 +65,44 @@ def compare_steps_per_execution(ids: np.ndarray, vectors: np.ndarray) -> None:
                       f"{np.median(rates):7.0f} windows/s", flush=True)
 
 
-def main(run_dir: str, default_only: bool = False, steps_per_execution: bool = False) -> None:
+def seed_step_parts(ids: np.ndarray, vectors: np.ndarray, batch: int, steps: int, rounds: int = 5) -> None:
+    """Print the windows per second of the seed preset's step and of its parts (see the module's
+    docstring), median and fastest of ``rounds`` runs of ``steps`` batches of ``batch`` windows."""
+    import tensorflow as tf
+
+    from models.next_word import build_next_word_model
+    from pipeline.bench_pairs import alternating_rates
+    from pipeline.bench_timing import keras_training_run
+    from pipeline.config import load_config
+
+    settings = load_config(preset="seed").train
+    runs = {"model.fit": keras_training_run(ids, vectors, settings, batch, steps, steps * (rounds + 1))}
+    starts = np.random.default_rng(0).permutation(split_windows(len(ids), 20, 0.0, 0.0).train_starts)
+    inputs, targets = window_batch(ids, starts[: batch * steps], 20)
+    batches = [(tf.constant(inputs[i : i + batch]), tf.constant(vectors[targets[i : i + batch]]))
+               for i in range(0, batch * steps, batch)]
+    model = build_next_word_model(vectors, settings, 20)
+    optimizer = keras.optimizers.SGD(settings.learning_rate)
+    optimizer.build(model.trainable_variables)
+
+    def gradients(x, y):
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_mean(tf.square(model(x, training=True) - y))
+        return tape.gradient(loss, model.trainable_variables)
+
+    parts = {"step": lambda x, y: optimizer.apply(gradients(x, y), model.trainable_variables),
+             "forward+backward": gradients, "forward": lambda x, y: model(x)}
+    for name, part in parts.items():
+        for xla in (True, False):
+            compiled = tf.function(part, jit_compile=xla)
+            runs[f"{name}{'' if xla else ', no XLA'}"] = lambda compiled=compiled: [compiled(*b) for b in batches]
+    rates = alternating_rates(runs, batch * steps, rounds)
+    for name, values in rates.items():
+        print(f"seed preset, batch {batch:3d}, {name:26s} median {np.median(values):7.0f}, fastest {max(values):7.0f} "
+              f"windows/s ({1000 * batch / max(values):.2f} ms per batch at the fastest)", flush=True)
+
+
+def main(run_dir: str, default_only: bool = False, steps_per_execution: bool = False, parts: bool = False) -> None:
     with np.load(os.path.join(run_dir, "windows.npz")) as data:
         ids = data["ids"]
     vectors = KeyedVectors.load(os.path.join(run_dir, "word2vec.kv")).vectors
@@ -68,6 +110,10 @@ def main(run_dir: str, default_only: bool = False, steps_per_execution: bool = F
     print(f"command: KERAS_BACKEND={keras.backend.backend()} python {' '.join(sys.argv)}")
     if steps_per_execution:
         return compare_steps_per_execution(ids, vectors)
+    if parts:
+        if keras.backend.backend() != "tensorflow":
+            raise SystemExit("--parts times TensorFlow's compiled functions; run it with KERAS_BACKEND=tensorflow")
+        return [seed_step_parts(ids, vectors, batch, steps) for batch, steps in ((10, 240), (128, 40))]
     for variant in ({}, {"unroll": True}, {"tie_vectors": True}, {"unroll": True, "tie_vectors": True}):
         rates = keras_windows_per_second(ids, vectors, NextWordSettings(**variant), 128, 40, 3)
         print(f"default preset, batch 128, {variant or 'as is'}: {np.median(rates):7.0f} windows/s", flush=True)
@@ -91,4 +137,4 @@ def main(run_dir: str, default_only: bool = False, steps_per_execution: bool = F
 
 if __name__ == "__main__":
     main(sys.argv[1] if len(sys.argv) > 1 else "runs/hongloumeng", "--default-only" in sys.argv,
-         "--steps-per-execution" in sys.argv)
+         "--steps-per-execution" in sys.argv, "--parts" in sys.argv)

@@ -2,7 +2,7 @@
 
 Each figure is measured in its own process (so its peak memory is its own), as the median of
 several timed repetitions after a warm-up; the table gives the spread (min to max). A training
-step and its PyTorch counterpart share one process and take turns (:mod:`pipeline.bench_pairs`),
+step and its PyTorch counterpart take turns, each in its own process (:mod:`pipeline.bench_pairs`),
 so their ratio compares them at the same moment of a host whose speed jumps between levels.
 """
 
@@ -22,7 +22,7 @@ from pathlib import Path
 from pipeline import run_folder
 from pipeline.config import default_workers, load_config
 from pipeline.bench_timing import lstm_training_flops_per_window, softmax_head_flops_per_window
-from pipeline.bench_pairs import round_ratios
+from pipeline.bench_pairs import round_ratios, training_pair_by_turns
 from pipeline.bench_torch import torch_available
 from pipeline.runner import run_pipeline
 
@@ -57,21 +57,13 @@ def cpu_model() -> str:
 
 def measure(name: str, unit: str, task: str, arguments: dict, note: str = "", env: dict | None = None) -> BenchRow:
     """Run one ``pipeline.bench_worker`` task and summarise its rates."""
-    stdout, failure = _run_worker(task, arguments, env)
-    if stdout is None:
-        return BenchRow(name, unit, None, None, None, None, failure)
-    return _row(name, unit, stdout, note)
-
-
-def _run_worker(task: str, arguments: dict, env: dict | None) -> tuple[str | None, str]:
-    """The worker's stdout, or None and "failed: <its last error line>"."""
     done = subprocess.run([sys.executable, "-m", "pipeline.bench_worker", task, json.dumps(arguments)],
                           capture_output=True, text=True,
                           env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", **(env or {})})
     if done.returncode != 0:
         tail = done.stderr.strip().splitlines()[-1:] or ["no output"]
-        return None, f"failed: {tail[0][:120]}"
-    return done.stdout, ""
+        return BenchRow(name, unit, None, None, None, None, f"failed: {tail[0][:120]}")
+    return _row(name, unit, done.stdout, note)
 
 
 def _row(name: str, unit: str, stdout: str, note: str) -> BenchRow:
@@ -84,21 +76,24 @@ def _summary(name: str, unit: str, rates: list[float], peak_rss_mb: float, note:
 
 
 def measure_pair(keras_name: str, torch_name: str, arguments: dict, env: dict | None = None) -> tuple[list[BenchRow], dict]:
-    """Keras and (where installed) PyTorch training one model by turns in one worker process
-    (:mod:`pipeline.bench_pairs`). Returns their two rows (peak memory: the process running both)
-    and the pair, ``{"keras": name, "pytorch": name, "keras_rates": [...], "pytorch_rates": [...]}``
-    (empty rates when a side did not run), for the ratio lines."""
+    """Keras (its environment plus ``env``) and, where installed, PyTorch training one model by
+    turns, each in its own worker process (:func:`pipeline.bench_pairs.training_pair_by_turns`
+    with ``arguments``). Returns their two rows and the pair, ``{"keras": name, "pytorch": name,
+    "keras_rates": [...], "pytorch_rates": [...]}`` (empty rates when a side did not run), for
+    the ratio lines."""
     with_torch = torch_available()
-    stdout, failure = _run_worker("train-pair", {**arguments, "with_torch": with_torch}, env)
     pair = {"keras": keras_name, "pytorch": torch_name, "keras_rates": [], "pytorch_rates": []}
-    if stdout is None:
-        return [BenchRow(name, "windows/s", None, None, None, None, failure) for name in (keras_name, torch_name)], pair
-    result = json.loads(stdout.strip().splitlines()[-1])
-    rates, peak = result["rates"], result["peak_rss_mb"]
-    pair.update(keras_rates=rates["keras"], pytorch_rates=rates.get("pytorch", []))
-    rows = [_summary(keras_name, "windows/s", rates["keras"], peak)]
+    try:
+        results = training_pair_by_turns(**arguments, with_torch=with_torch, keras_env=env)
+    except RuntimeError as error:
+        return [BenchRow(name, "windows/s", None, None, None, None, f"failed: {error}")
+                for name in (keras_name, torch_name)], pair
+    rows = [_summary(keras_name, "windows/s", results["keras"]["rates"], results["keras"]["peak_rss_mb"])]
+    pair["keras_rates"] = results["keras"]["rates"]
     if with_torch:
-        rows.append(_summary(torch_name, "windows/s", rates["pytorch"], peak, "by turns with the row above"))
+        rows.append(_summary(torch_name, "windows/s", results["pytorch"]["rates"], results["pytorch"]["peak_rss_mb"],
+                             "by turns with the Keras row above"))
+        pair["pytorch_rates"] = results["pytorch"]["rates"]
     else:
         rows.append(BenchRow(torch_name, "windows/s", None, None, None, None,
                              "not installed (pip install -e '.[bench]')"))
@@ -143,7 +138,7 @@ def data_parallel_rows(run_dir: Path, cores: int, steps: int, repeats: int) -> l
 
 def training_rows(run_dir: Path, cores: int, steps: int, repeats: int) -> tuple[list[BenchRow], list[dict]]:
     """Each of :data:`TRAINING_ROWS` trained by Keras on this backend and by the equivalent PyTorch
-    model, by turns in one process (:func:`measure_pair`), and the seed preset at batch 10 also by
+    model, by turns, each in its own process (:func:`measure_pair`), and the seed preset at batch 10 also by
     Keras on JAX beside PyTorch (one compiled call carries several batches there, with less
     per-operation cost than TensorFlow's). Returns the rows and the pairs."""
     rows, pairs = [], []

@@ -1,8 +1,8 @@
 """One benchmark measurement in its own process, so its peak memory is its own.
 
 ``python -m pipeline.bench_worker TASK '{"json": "arguments"}'`` prints one JSON line:
-``{"rates": [...], "peak_rss_mb": ...}`` (for "train-pair", rates by name:
-``{"keras": [...], "pytorch": [...]}``). Called by :mod:`pipeline.bench`.
+``{"rates": [...], "peak_rss_mb": ...}``. Called by :mod:`pipeline.bench` (and "train-turns",
+which first serves the turns of :mod:`pipeline.bench_pairs`, by its ``rates_by_turns``).
 
 Each task imports what it measures inside its own function, so a task's peak memory counts
 only the libraries it uses (the fix-encoding figure must not include Keras).
@@ -87,11 +87,12 @@ def main() -> None:
         config = load_config(preset=arguments.pop("preset"))
         shard = start_distribution(config)
         rates = keras_windows_per_second(ids, vectors, config.train, shard=shard, **arguments)
-    elif task == "train-pair":  # rates by name: {"keras": [...], "pytorch": [...]}
-        from pipeline.bench_pairs import paired_training_rates
+    elif task == "train-turns":  # one side of a training pair, run when pipeline.bench_pairs says
+        from pipeline.bench_pairs import serve_turns, training_run
 
         ids, vectors = _run_arrays(arguments.pop("run_dir"))
-        rates = paired_training_rates(ids, vectors, **arguments)
+        rates = serve_turns(training_run(ids, vectors, **arguments), arguments["batch_size"] * arguments["steps"],
+                            sys.stdin, sys.stdout)
     elif task == "generate":
         from pipeline.bench_timing import generation_words_per_second
 

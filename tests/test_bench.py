@@ -6,7 +6,9 @@ import json
 
 import pytest
 
-from pipeline.bench_pairs import alternating_rates, round_ratios
+import sys
+
+from pipeline.bench_pairs import alternating_rates, rates_by_turns, round_ratios
 from pipeline.bench_timing import lstm_training_flops_per_window
 from pipeline.cli import main
 from pipeline.config import default_workers
@@ -22,6 +24,31 @@ def test_alternating_rates_take_turns_after_one_warm_up_each():
     rates = alternating_rates({"a": lambda: calls.append("a"), "b": lambda: calls.append("b")}, 2.0, 3)
     assert calls == ["a", "b", "a", "b", "b", "a", "a", "b"]
     assert [len(rates["a"]), len(rates["b"])] == [3, 3] and min(rates["a"] + rates["b"]) > 0
+
+
+def _turn_worker(name: str, log) -> list[str]:
+    """A worker serving turns whose run appends its name to ``log``."""
+    code = ("import json, sys\n"
+            "from pipeline.bench_pairs import serve_turns\n"
+            f"run = lambda: open({str(log)!r}, 'a', encoding='utf-8').write({name!r})\n"
+            "rates = serve_turns(run, 2.0, sys.stdin, sys.stdout)\n"
+            "print(json.dumps({'rates': rates, 'peak_rss_mb': 1.0}))")
+    return [sys.executable, "-c", code]
+
+
+def test_workers_take_turns_each_in_its_own_process(tmp_path):
+    log = tmp_path / "turns.txt"
+    results = rates_by_turns({"a": _turn_worker("a", log), "b": _turn_worker("b", log)}, {}, rounds=3)
+    turns = log.read_text(encoding="utf-8")
+    assert sorted(turns[:2]) == ["a", "b"] and turns[2:] == "ab" "ba" "ab"  # warm-ups, then the rounds
+    assert [len(results["a"]["rates"]), len(results["b"]["rates"])] == [3, 3]
+    assert min(results["a"]["rates"]) > 0 and results["b"]["peak_rss_mb"] == 1.0
+
+
+def test_a_failing_worker_is_named_with_its_error(tmp_path):
+    failing = [sys.executable, "-c", "import sys; sys.exit('no run folder here')"]
+    with pytest.raises(RuntimeError, match="b: no run folder here"):
+        rates_by_turns({"a": _turn_worker("a", tmp_path / "log"), "b": failing}, {}, rounds=2)
 
 
 def test_round_ratios_compare_each_round_and_the_fastest_runs():
