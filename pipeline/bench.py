@@ -255,8 +255,8 @@ def _pair_line(pair: dict, report: dict, matmul: float | None, fastest_matmul: f
     parts = []
     if theirs:
         median, fastest = round_ratios(ours, theirs)
-        parts.append(f"keras / pytorch = {median:.2f} (median of {len(ours)} rounds' ratios, by turns in one "
-                     f"process; fastest runs: {fastest:.2f})")
+        parts.append(f"keras / pytorch = {median:.2f} (median of {len(ours)} rounds' ratios, taking turns "
+                     f"in separate processes; fastest runs: {fastest:.2f})")
     if matmul and fastest_matmul:
         head = report.get("head_flops_per_window", 0) if pair["preset"] == "default" else 0
         flops = report["flops_per_window"] + head
