@@ -75,7 +75,8 @@ def _summary(name: str, unit: str, rates: list[float], peak_rss_mb: float, note:
     return BenchRow(name, unit, statistics.median(rates), min(rates), max(rates), peak_rss_mb, note)
 
 
-def measure_pair(keras_name: str, torch_name: str, arguments: dict, env: dict | None = None) -> tuple[list[BenchRow], dict]:
+def measure_pair(keras_name: str, torch_name: str, arguments: dict,
+                 env: dict | None = None) -> tuple[list[BenchRow], dict]:
     """Keras (its environment plus ``env``) and, where installed, PyTorch training one model by
     turns, each in its own worker process (:func:`pipeline.bench_pairs.training_pair_by_turns`
     with ``arguments``). Returns their two rows and the pair, ``{"keras": name, "pytorch": name,
@@ -138,9 +139,9 @@ def data_parallel_rows(run_dir: Path, cores: int, steps: int, repeats: int) -> l
 
 def training_rows(run_dir: Path, cores: int, steps: int, repeats: int) -> tuple[list[BenchRow], list[dict]]:
     """Each of :data:`TRAINING_ROWS` trained by Keras on this backend and by the equivalent PyTorch
-    model, by turns, each in its own process (:func:`measure_pair`), and the seed preset at batch 10 also by
-    Keras on JAX beside PyTorch (one compiled call carries several batches there, with less
-    per-operation cost than TensorFlow's). Returns the rows and the pairs."""
+    model, by turns, each in its own process (:func:`measure_pair`), and the seed preset at batch
+    10 also by Keras on JAX beside PyTorch (one compiled call carries several batches there, with
+    less per-operation cost than TensorFlow's). Returns the rows and the pairs."""
     rows, pairs = [], []
     for preset, batch, label in TRAINING_ROWS:
         arguments = {"run_dir": str(run_dir), "preset": preset, "batch_size": batch,
