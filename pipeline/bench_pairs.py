@@ -9,7 +9,8 @@ compares them at the same moment. ``lstmlab bench`` times its training rows this
 Each side has its own process, started once and kept waiting between its turns: in one process
 PyTorch ran at about half its speed once Keras had trained there on TensorFlow (the seed model
 at batch 10, 2026-11-29: 670-1,015 windows/s against 1,250-2,000 in a process of its own,
-with or without XLA; importing TensorFlow or running a product alone did not slow it).
+with or without XLA, after ``model.fit`` on PyDataset batches; after a fit on numpy arrays,
+importing TensorFlow or running a product alone, it was not slowed).
 """
 
 from __future__ import annotations
