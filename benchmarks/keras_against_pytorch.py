@@ -18,9 +18,8 @@ PyTorch the bench's equivalent (:mod:`pipeline.bench_torch`) on as many threads 
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
-
 import os
+from pathlib import Path
 
 from pipeline.bench_pairs import round_ratios, training_pair_by_turns
 from pipeline.config import default_workers

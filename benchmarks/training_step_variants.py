@@ -113,7 +113,9 @@ def main(run_dir: str, default_only: bool = False, steps_per_execution: bool = F
     if parts:
         if keras.backend.backend() != "tensorflow":
             raise SystemExit("--parts times TensorFlow's compiled functions; run it with KERAS_BACKEND=tensorflow")
-        return [seed_step_parts(ids, vectors, batch, steps) for batch, steps in ((10, 240), (128, 40))]
+        for batch, steps in ((10, 240), (128, 40)):
+            seed_step_parts(ids, vectors, batch, steps)
+        return
     for variant in ({}, {"unroll": True}, {"tie_vectors": True}, {"unroll": True, "tie_vectors": True}):
         rates = keras_windows_per_second(ids, vectors, NextWordSettings(**variant), 128, 40, 3)
         print(f"default preset, batch 128, {variant or 'as is'}: {np.median(rates):7.0f} windows/s", flush=True)

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import json
+import sys
 
 import pytest
-
-import sys
 
 from pipeline.bench_pairs import alternating_rates, rates_by_turns, round_ratios
 from pipeline.bench_timing import lstm_training_flops_per_window
