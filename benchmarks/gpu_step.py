@@ -3,7 +3,7 @@
 It measures, in one run, on one GPU with Keras on JAX (the device machine has no TensorFlow):
 
 1. the default preset's training step at batch 1024 on 红楼梦's ids (``model.fit``, windows/s);
-2. the same model in PyTorch with cuDNN's LSTM (:func:`pipeline.bench_torch.torch_default_windows_per_second`);
+2. the same model in PyTorch with cuDNN's LSTM (:func:`lstmlab.bench.torch_models.torch_default_windows_per_second`);
 3. a whole default training of 红楼梦 (:func:`models.training.train_next_word`, the default schedule:
    12 epochs at batch 128, held-out figures each epoch), in seconds, unless ``--no-training``.
 
@@ -46,8 +46,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 def export(run_dir: Path, out: Path) -> None:
     """Write ``out`` (npz): the run's ids (N,) int32, its split boundaries, window length, word
     vectors (V, D) float32 and the unknown word's ids (0 or 1 of them)."""
-    from corpus.vocabulary import unknown_ids
-    from pipeline import run_folder
+    from lstmlab.corpus.vocabulary import unknown_ids
+    from lstmlab.pipeline import run_folder
 
     windows, vectors = run_folder.load_windows(run_dir), run_folder.load_vectors(run_dir)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -63,10 +63,10 @@ def measure(data_path: Path, batch_size: int, steps: int, repeats: int, training
     training runs the default schedule with ``epochs`` epochs."""
     import keras
 
-    from corpus.windows import split_at_boundaries
-    from models.settings import NextWordSettings, TrainingSchedule
-    from models.training import train_next_word
-    from pipeline.bench_timing import keras_windows_per_second
+    from lstmlab.corpus.windows import split_at_boundaries
+    from lstmlab.models.settings import NextWordSettings, TrainingSchedule
+    from lstmlab.models.training import train_next_word
+    from lstmlab.bench.timing import keras_windows_per_second
 
     with np.load(data_path) as data:
         ids, vectors, length = data["ids"], data["vectors"], int(data["length"])
@@ -102,7 +102,7 @@ def _devices() -> list:
 
 def _pytorch_rates(ids, vectors, batch_size: int, steps: int, repeats: int, length: int) -> list[float]:
     """PyTorch's rates on its GPU (cuDNN) when it sees one, else on the CPU; [] without PyTorch."""
-    from pipeline.bench_torch import torch_available, torch_default_windows_per_second
+    from lstmlab.bench.torch_models import torch_available, torch_default_windows_per_second
 
     if not torch_available():
         logging.warning("PyTorch is not installed: no PyTorch figure")

@@ -1,18 +1,18 @@
 """A preset's training step on Keras against PyTorch, by turns, at any batch size.
 
-``lstmlab bench`` times its three training pairs this way (:mod:`pipeline.bench_pairs`); this
+``lstmlab bench`` times its three training pairs this way (:mod:`lstmlab.bench.pairs`); this
 script does one pair on its own, quicker, at the batch and length of run you choose (each side
 in its own process; the Keras side on the backend ``KERAS_BACKEND`` says). Run from
 the checkout, after a run folder exists (it reads its ids and word vectors), with PyTorch
 installed (``pip install -e '.[bench]'``)::
 
-    python benchmarks/keras_against_pytorch.py runs/hongloumeng --preset seed --batch-size 128 --steps 60
-    python benchmarks/keras_against_pytorch.py runs/hongloumeng --preset seed --batch-size 10 --steps 240
+    python benchmarks/keras_against_pytorch.py runs/hongloumeng --preset blog --batch-size 128 --steps 60
+    python benchmarks/keras_against_pytorch.py runs/hongloumeng --preset blog --batch-size 10 --steps 240
     KERAS_BACKEND=jax python benchmarks/keras_against_pytorch.py runs/hongloumeng --preset default --steps 30
 
 Prints each round's windows per second of both and their ratio, then the median of the rounds'
 ratios and the ratio of the fastest runs. Keras trains the preset's model as training does;
-PyTorch the bench's equivalent (:mod:`pipeline.bench_torch`) on as many threads as cores.
+PyTorch the bench's equivalent (:mod:`lstmlab.bench.torch_models`) on as many threads as cores.
 """
 
 from __future__ import annotations
@@ -21,14 +21,14 @@ import argparse
 import os
 from pathlib import Path
 
-from pipeline.bench_pairs import round_ratios, training_pair_by_turns
-from pipeline.config import default_workers
+from lstmlab.bench.pairs import round_ratios, training_pair_by_turns
+from lstmlab.pipeline.machine import default_workers
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("run_dir", type=Path)
-    parser.add_argument("--preset", default="seed", choices=("default", "seed"))
+    parser.add_argument("--preset", default="seed", choices=("default", "blog"))
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--steps", type=int, default=60, help="batches in each timed run")
     parser.add_argument("--rounds", type=int, default=6)

@@ -9,13 +9,13 @@ Run from the checkout, after a run folder exists (it reads its ids and word vect
     python benchmarks/training_step_variants.py runs/hongloumeng --parts
 
 Prints windows per second (median of 3 timed epochs after a warm-up) for the default preset's
-step (softmax at every position) plain, unrolled and with tied vectors; then, for the blog's MSE
+step (softmax at every position) plain and unrolled; then, for the blog's MSE
 step: streamed ``PyDataset`` batches vs in-memory arrays, each ``jit_compile`` setting, and
 ``unroll=True`` over a fixed window length, at batch 128 and batch 10. With
 ``--steps-per-execution``: the seed and default presets' steps through the training code,
 one batch per compiled call against the schedule's default, rolled and unrolled. With
-``--parts`` (TensorFlow only): the seed preset's step split into its parts, by turns in one
-process (:func:`pipeline.bench_pairs.alternating_rates`): ``model.fit`` on its PyDataset
+``--parts`` (TensorFlow only): the blog preset's step split into its parts, by turns in one
+process (:func:`lstmlab.bench.pairs.alternating_rates`): ``model.fit`` on its PyDataset
 batches, a bare compiled training step on tensors already in memory, the forward and backward
 pass without the update, and the forward pass alone, each with and without XLA.
 """
@@ -30,10 +30,10 @@ import keras
 import numpy as np
 from gensim.models import KeyedVectors
 
-from corpus.windows import split_windows, window_batch
-from models.settings import NextWordSettings
-from models.window_data import WindowBatches
-from pipeline.bench_timing import keras_windows_per_second, timed_rates
+from lstmlab.corpus.windows import split_windows, window_batch
+from lstmlab.models.settings import NextWordSettings
+from lstmlab.models.window_data import WindowBatches
+from lstmlab.bench.timing import keras_windows_per_second, timed_rates
 
 
 def median_rate(fit, windows: int) -> float:
@@ -51,10 +51,10 @@ def mse_model(vectors: np.ndarray, unroll: bool, length: int, jit) -> keras.Mode
 
 
 def compare_steps_per_execution(ids: np.ndarray, vectors: np.ndarray) -> None:
-    from models.settings import TrainingSchedule
-    from pipeline.config import load_config
+    from lstmlab.models.settings import TrainingSchedule
+    from lstmlab.pipeline.config import load_config
 
-    for name, batch, steps in (("seed", 10, 500), ("seed", 128, 60), ("default", 128, 40)):
+    for name, batch, steps in (("blog", 10, 500), ("blog", 128, 60), ("default", 128, 40)):
         preset = load_config(preset=name).train  # as lstmlab bench takes a preset's settings
         for unroll in (False, True):
             for per_call in (1, 0):
@@ -66,16 +66,16 @@ def compare_steps_per_execution(ids: np.ndarray, vectors: np.ndarray) -> None:
 
 
 def seed_step_parts(ids: np.ndarray, vectors: np.ndarray, batch: int, steps: int, rounds: int = 5) -> None:
-    """Print the windows per second of the seed preset's step and of its parts (see the module's
+    """Print the windows per second of the blog preset's step and of its parts (see the module's
     docstring), median and fastest of ``rounds`` runs of ``steps`` batches of ``batch`` windows."""
     import tensorflow as tf
 
-    from models.next_word import build_next_word_model
-    from pipeline.bench_pairs import alternating_rates
-    from pipeline.bench_timing import keras_training_run
-    from pipeline.config import load_config
+    from lstmlab.models.next_word import build_next_word_model
+    from lstmlab.bench.pairs import alternating_rates
+    from lstmlab.bench.timing import keras_training_run
+    from lstmlab.pipeline.config import load_config
 
-    settings = load_config(preset="seed").train
+    settings = load_config(preset="blog").train
     runs = {"model.fit": keras_training_run(ids, vectors, settings, batch, steps, steps * (rounds + 1))}
     starts = np.random.default_rng(0).permutation(split_windows(len(ids), 20, 0.0, 0.0).train_starts)
     inputs, targets = window_batch(ids, starts[: batch * steps], 20)
@@ -98,7 +98,7 @@ def seed_step_parts(ids: np.ndarray, vectors: np.ndarray, batch: int, steps: int
             runs[f"{name}{'' if xla else ', no XLA'}"] = lambda compiled=compiled: [compiled(*b) for b in batches]
     rates = alternating_rates(runs, batch * steps, rounds)
     for name, values in rates.items():
-        print(f"seed preset, batch {batch:3d}, {name:26s} median {np.median(values):7.0f}, fastest {max(values):7.0f} "
+        print(f"blog preset, batch {batch:3d}, {name:26s} median {np.median(values):7.0f}, fastest {max(values):7.0f} "
               f"windows/s ({1000 * batch / max(values):.2f} ms per batch at the fastest)", flush=True)
 
 
@@ -116,7 +116,7 @@ def main(run_dir: str, default_only: bool = False, steps_per_execution: bool = F
         for batch, steps in ((10, 240), (128, 40)):
             seed_step_parts(ids, vectors, batch, steps)
         return
-    for variant in ({}, {"unroll": True}, {"tie_vectors": True}, {"unroll": True, "tie_vectors": True}):
+    for variant in ({}, {"unroll": True}):
         rates = keras_windows_per_second(ids, vectors, NextWordSettings(**variant), 128, 40, 3)
         print(f"default preset, batch 128, {variant or 'as is'}: {np.median(rates):7.0f} windows/s", flush=True)
     if default_only:

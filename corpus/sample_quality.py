@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Sequence
 
-from corpus.segment import is_punctuation
+from lstmlab.corpus.segment import is_punctuation
 
 
 def _ngrams(ids: Sequence[int], size: int) -> list[tuple[int, ...]]:

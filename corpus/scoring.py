@@ -88,13 +88,6 @@ def score_log_probabilities(log_probabilities: np.ndarray, targets: np.ndarray) 
     return accumulator.score()
 
 
-def score_rankings(ranked: np.ndarray, targets: np.ndarray) -> Score:
-    """Score rankings (B, >=10) against the true next words (B,); no perplexity."""
-    accumulator = ScoreAccumulator()
-    accumulator.add_ranking(ranked, targets)
-    return accumulator.score()
-
-
 class WithoutWords:
     """A model with ``distributions(contexts (B, T)) -> (B, V)`` that never predicts the
     ``excluded`` ids (the unknown word): they get probability 0 and the rest is renormalised,

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from typing import Iterable, Sequence
 
-from corpus.segment import is_punctuation
+from lstmlab.corpus.segment import is_punctuation
 
 
 def join_words(words: Iterable[str]) -> str:

@@ -24,7 +24,7 @@ from typing import Iterable, Mapping, Sequence
 
 import numpy as np
 
-from corpus.vocabulary import UNKNOWN
+from lstmlab.corpus.vocabulary import UNKNOWN
 
 
 def token_ids(lines: Iterable[str], vocabulary: Mapping[str, int]) -> tuple[np.ndarray, int]:

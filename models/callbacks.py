@@ -8,9 +8,9 @@ from typing import Sequence
 import keras
 import numpy as np
 
-from corpus.windows import predictable_starts, window_batch
-from models.calibration import HeldOutCosines
-from models.predictor import NumpyNextWordPredictor
+from lstmlab.corpus.windows import predictable_starts, window_batch
+from lstmlab.models.calibration import HeldOutCosines
+from lstmlab.models.predictor import NumpyNextWordPredictor
 
 logger = logging.getLogger(__name__)
 

@@ -53,19 +53,3 @@ class NearestWords:
             order = np.argsort(-np.take_along_axis(scores, part, axis=1), axis=1, kind="stable")
             out[start : start + chunk] = np.take_along_axis(part, order, axis=1)
         return out
-
-    def choose(self, vector: np.ndarray, temperature: float, top_k: int, rng: np.random.Generator) -> int:
-        """One word id for ``vector`` (D,): the nearest at temperature 0, else sampled.
-
-        Sampling draws among the ``top_k`` nearest words with probability proportional to
-        ``exp(cosine / temperature)``.
-        """
-        scores = self._searched(vector[None, :])[0]
-        if temperature <= 0:
-            return int(np.argmax(scores))
-        k = max(1, min(top_k, len(scores) - len(self.excluded)))
-        candidates = np.argpartition(-scores, k - 1)[:k]
-        shifted = (scores[candidates] - scores[candidates].max()).astype(np.float64)  # <= 0: a tiny T gives 0 or -inf
-        with np.errstate(divide="ignore", over="ignore"):
-            probabilities = np.exp(shifted / temperature)
-        return int(rng.choice(candidates, p=probabilities / probabilities.sum()))

@@ -46,11 +46,6 @@ class Shard:
         share = batch_rows // self.count
         return slice(self.index * share, (self.index + 1) * share)
 
-    @property
-    def writes_outputs(self) -> bool:
-        """Only process 0 writes the model, checkpoints, logs and the manifest."""
-        return self.index == 0
-
 
 def start_data_parallel(coordinator: str, num_processes: int, process_id: int, seed: int) -> Shard:
     """Join ``num_processes`` processes through ``coordinator`` ("host:port" of process 0; unused

@@ -1,7 +1,5 @@
 """An LSTM whose backward pass is written by hand: Keras' LSTM layer with its own training loop,
-for windows of a fixed length (on the 2-core machine `lstmlab bench` put the seed preset's step
-at batch 10 on JAX at 3,361 windows/s this way, against 1,919 with Keras' loop; on TensorFlow it
-is level with Keras' unrolled loop).
+for windows of a fixed length (its speed against Keras' loop, measured, is in docs/performance.md).
 
 On a CPU Keras never reaches a fused LSTM kernel: it steps ``LSTMCell`` and lets autodiff
 differentiate every step, so each of the T steps costs six small matrix products (two forward,

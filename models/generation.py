@@ -22,13 +22,15 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
-from corpus.segment import is_punctuation
-from models.numpy_lstm import NumpyLSTM  # noqa: F401  (used in the doctest)
-from models.predictor import NumpyNextWordPredictor
-from models.settings import DecodingSettings
+from lstmlab.corpus.segment import is_punctuation
+from lstmlab.corpus.text import checked_pairs
+from lstmlab.models.numpy_lstm import NumpyLSTM  # noqa: F401  (used in the doctest)
+from lstmlab.models.predictor import NumpyNextWordPredictor
+from lstmlab.models.settings import DecodingSettings
 
 BLOG_DECODING = DecodingSettings(method="nearest")
 
@@ -80,6 +82,17 @@ class TextPairs:
         return cls(frozenset(i for i, word in enumerate(words) if is_punctuation(word)),
                    {i: frozenset(ids) for i, ids in followers.items()})
 
+    @classmethod
+    def from_tokens_file(cls, path: str | Path, words: list[str]) -> "TextPairs | None":
+        """The pairs a segmented text file (``tokens.txt``: words separated by spaces) writes, for
+        a word after itself and a punctuation mark after another (:func:`checked_pairs`), over
+        the vocabulary ``words``. None when there is no such file (then any pair is allowed)."""
+        path = Path(path)
+        if not path.exists():
+            return None
+        with open(path, encoding="utf-8") as lines:
+            return cls.from_word_pairs(checked_pairs(lines), words)
+
     def banned_after(self, previous: int) -> set[int]:
         """The ids that may not come right after ``previous``: itself, and after a punctuation
         mark every punctuation mark, unless the text writes that pair."""
@@ -130,8 +143,6 @@ def _pick(predictor: NumpyNextWordPredictor, vector: np.ndarray, log_p: np.ndarr
     model's distribution at temperature 1, which greedy (like beam search) ranks by."""
     if settings.method == "nearest":
         return int(predictor.decoder.top_k(vector[None], 1)[0, 0])
-    if settings.method == "cosine-sample":
-        return predictor.decoder.choose(vector, settings.temperature, settings.top_k or 10, rng)
     if settings.method == "greedy" or settings.temperature == 0:
         return int(np.argmax(adjusted(log_p, history, settings, pairs)))
     scores = adjusted(predictor.log_probabilities(vector[None], settings.temperature)[0], history, settings,

@@ -1,10 +1,9 @@
 """The next-word LSTM: word ids -> word2vec Embedding -> LSTM -> Dense(D, linear) -> next word's vector.
 
 The model's prediction is a D-dimensional vector for the next word, decoded to the nearest
-word by cosine. Three losses train it:
+word by cosine. Two losses train it:
 
 * ``"mse"`` — the blog's: squared distance to the true next word's word2vec vector.
-* ``"cosine"`` — one minus the cosine to the true next word's vector.
 * ``"softmax"`` — cross-entropy of ``scale * cos(prediction, every output word vector)`` plus
   an optional trained bias per word, so the prediction is pushed towards the right word *and
   away from all others*. The output word vectors start as the word2vec vectors and may be
@@ -32,10 +31,10 @@ import keras
 import numpy as np
 from keras import ops
 
-from corpus.baselines import add_one_probabilities
-from models.fused_lstm import FusedLSTM
-from models.predictor import lstm_layer_names
-from models.settings import NextWordSettings
+from lstmlab.corpus.baselines import add_one_probabilities
+from lstmlab.models.fused_lstm import FusedLSTM
+from lstmlab.models.predictor import lstm_layer_names
+from lstmlab.models.settings import NextWordSettings
 
 @keras.saving.register_keras_serializable(package="lstmlab")
 class CosineLogits(keras.layers.Layer):
@@ -90,8 +89,7 @@ def _cosine_logits(vector, word_vectors, log_scale, word_bias=None):
     The scale multiplies the unit vectors (..., D) and the bias rides in the product as one
     more column (a 1 beside each vector, the bias beside each word), so the (..., V) logits come
     out of one matrix product with no pass over them for the scale or the bias, forward or
-    backward (on the 2-core machine the head's forward and backward at batch 128 x 20 positions
-    over 7,545 words took 162 ms this way, 194 ms with the scale and bias applied to the logits)."""
+    backward."""
     scaled_vector = ops.exp(log_scale) * vector / (ops.norm(vector, axis=-1, keepdims=True) + 1e-8)
     unit_words = word_vectors / (ops.norm(word_vectors, axis=-1, keepdims=True) + 1e-8)
     if word_bias is None:
@@ -101,44 +99,16 @@ def _cosine_logits(vector, word_vectors, log_scale, word_bias=None):
     return ops.matmul(with_one, ops.transpose(with_bias))
 
 
-@keras.saving.register_keras_serializable(package="lstmlab")
-class TiedWordVectors(CosineLogits):
-    """One word-vector matrix (V, D) for both ends of the model (Press & Wolf's weight tying).
-
-    Called on ids (B, T) int it looks their vectors up, (B, T, D), like an Embedding; called
-    with ``logits=True`` on predicted vectors (..., D) it gives the cosine logits (..., V) of
-    :class:`CosineLogits`. The model calls the one layer at both places, so the input
-    vectors and the output vectors are the same weight and train together.
-    """
-
-    def build(self, input_shape) -> None:
-        super().build(input_shape)
-        self.embeddings = self.word_vectors
-
-    def call(self, inputs, logits: bool = False):
-        if logits:
-            return _cosine_logits(inputs, self.word_vectors, self.log_scale, self.word_bias)
-        return ops.take(self.word_vectors, ops.cast(inputs, "int32"), axis=0)
-
-    def compute_output_shape(self, input_shape, logits: bool = False):
-        return (*input_shape[:-1], self.vocabulary_size) if logits else (*input_shape, self.dimensions)
-
-    def compute_output_spec(self, inputs, logits: bool = False):
-        return keras.KerasTensor(self.compute_output_shape(inputs.shape, logits), dtype=self.compute_dtype)
-
-
 def build_next_word_model(word_vectors: np.ndarray, settings: NextWordSettings, length: int | None = None,
                           word_counts: np.ndarray | None = None) -> keras.Model:
     """Build (not compile) the model over a word2vec matrix ``word_vectors`` (V, D).
 
     Input: int32 ids (B, T) for any T; with ``settings.unroll`` only T = ``length``, the LSTM
     loop written out step by step (training always sees fixed-length windows; generation and
-    evaluation run in numpy, at any length). Output: predicted next vectors (B, D) for "mse" and
-    "cosine", logits (B, V) for "softmax" (the vector is the layer ``next_vector``); with
+    evaluation run in numpy, at any length). Output: predicted next vectors (B, D) for "mse",
+    logits (B, V) for "softmax" (the vector is the layer ``next_vector``); with
     ``every_position`` one per position: (B, T, D) or (B, T, V). ``dropout`` applies to each
-    LSTM's inputs, ``output_dropout`` to the last LSTM's outputs (Zaremba et al.'s
-    non-recurrent connections). With ``tie_vectors`` (softmax) one :class:`TiedWordVectors`
-    layer, ``word_embedding``, is both the input Embedding and the output word vectors. With
+    LSTM's inputs. With
     ``word_bias`` (softmax) the per-word biases start at the log of the add-one unigram
     probabilities from ``word_counts`` (V,) when given (zeros otherwise), so the untrained
     head already knows which words are frequent.
@@ -147,20 +117,12 @@ def build_next_word_model(word_vectors: np.ndarray, settings: NextWordSettings, 
     if settings.unroll and not length:
         raise ValueError("an unrolled LSTM needs the window length")
     ids = keras.Input(shape=(length if settings.unroll else None,), dtype="int32", name="word_ids")
-    tied = settings.loss == "softmax" and settings.tie_vectors
-    if tied:
-        embedding = TiedWordVectors(vocabulary_size, dimensions, scale=settings.scale,
-                                    learn_scale=settings.learn_scale, train_vectors=settings.train_output_vectors,
-                                    word_bias=settings.word_bias, name="word_embedding")
-    else:
-        embedding = keras.layers.Embedding(vocabulary_size, dimensions, trainable=settings.train_input_vectors,
-                                           name="word_embedding")
+    embedding = keras.layers.Embedding(vocabulary_size, dimensions, trainable=settings.train_input_vectors,
+                                       name="word_embedding")
     vector = _lstm_to_vector(embedding(ids), dimensions, settings)
     outputs = vector
-    head = embedding if tied else None
-    if tied:
-        outputs = embedding(vector, logits=True)
-    elif settings.loss == "softmax":
+    head = None
+    if settings.loss == "softmax":
         head = CosineLogits(vocabulary_size, dimensions, scale=settings.scale, learn_scale=settings.learn_scale,
                             train_vectors=settings.train_output_vectors, word_bias=settings.word_bias,
                             name="cosine_logits")
@@ -173,15 +135,13 @@ def build_next_word_model(word_vectors: np.ndarray, settings: NextWordSettings, 
 
 
 def _lstm_to_vector(hidden, dimensions: int, settings: NextWordSettings):
-    """The stacked LSTMs, output dropout and ``next_vector`` Dense(D) over input vectors ``hidden``."""
+    """The stacked LSTMs and the ``next_vector`` Dense(D) over input vectors ``hidden``."""
     names = lstm_layer_names(settings.lstm_layers)
     for name in names:
         keeps_sequence = settings.every_position or name != names[-1]
         layer = FusedLSTM if settings.unroll else keras.layers.LSTM  # fixed length: the hand-written backward
         hidden = layer(settings.lstm_units, dropout=settings.dropout, return_sequences=keeps_sequence,
                        unroll=settings.unroll, name=name)(hidden)
-    if settings.output_dropout > 0:
-        hidden = keras.layers.Dropout(settings.output_dropout, name="output_dropout")(hidden)
     return keras.layers.Dense(dimensions, activation="linear", name="next_vector")(hidden)
 
 
@@ -202,26 +162,21 @@ def compile_next_word_model(model: keras.Model, settings: NextWordSettings, tota
             raise ValueError("cosine learning-rate decay needs the total number of training steps")
         learning_rate = keras.optimizers.schedules.CosineDecay(settings.learning_rate, total_steps, alpha=0.05)
     options = {"global_clipnorm": settings.clip_norm} if settings.clip_norm > 0 else {}
-    if settings.ema_momentum > 0:  # Polyak averaging, kept by the optimizer (see models.training)
-        options.update(use_ema=True, ema_momentum=settings.ema_momentum)
     if settings.optimizer == "adam":
         optimizer = keras.optimizers.Adam(learning_rate, **options)
     else:
         optimizer = keras.optimizers.SGD(learning_rate, **options)
     if settings.loss == "softmax":
         loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
-    elif settings.loss == "mse":
-        loss = keras.losses.MeanSquaredError()
     else:
-        loss = keras.losses.CosineSimilarity(axis=-1)
+        loss = keras.losses.MeanSquaredError()
     model.compile(optimizer=optimizer, loss=loss, steps_per_execution=steps_per_execution,
                   jit_compile=jit_compile_setting(settings))
 
 
 def jit_compile_setting(settings: NextWordSettings) -> bool | str:
     """Keras' ``jit_compile`` for ``settings.xla``: True for "on", False for "off"; for "auto",
-    True for a fixed-length (``unroll``) model on TensorFlow, whose written-out loop XLA fuses
-    (on the 2-core machine the seed preset's step ran up to 1.3x faster at batch 10 and 128), else
+    True for a fixed-length (``unroll``) model on TensorFlow, whose written-out loop XLA fuses, else
     Keras' own "auto" (XLA off on a CPU with TensorFlow, where Keras' LSTM loop does not
     compile; on with JAX, which always compiles)."""
     if settings.xla != "auto":
@@ -229,13 +184,8 @@ def jit_compile_setting(settings: NextWordSettings) -> bool | str:
     return True if settings.unroll and keras.backend.backend() == "tensorflow" else "auto"
 
 
-def uses_word_targets(model: keras.Model) -> bool:
-    """True when the model is trained on target word ids (softmax), False for target vectors."""
-    return any(isinstance(layer, CosineLogits) for layer in model.layers)
-
-
 def output_word_vectors(model: keras.Model) -> np.ndarray:
-    """The word vectors (V, D) a softmax model's logits are cosines against (tied or not)."""
+    """The word vectors (V, D) a softmax model's logits are cosines against."""
     head = next(layer for layer in model.layers if isinstance(layer, CosineLogits))
     return np.asarray(head.word_vectors)
 

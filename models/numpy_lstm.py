@@ -57,7 +57,7 @@ from scipy.special import expit
 
 def sigmoid(z: np.ndarray) -> np.ndarray:
     """Logistic function of each element, in ``z``'s dtype: scipy's ``expit``, which neither
-    overflows for large negative inputs nor splits the array by sign (4x faster than doing so)."""
+    overflows for large negative inputs nor splits the array by sign."""
     return expit(z)
 
 
@@ -67,8 +67,8 @@ def lstm_gates(z: np.ndarray, units: int) -> np.ndarray:
 
     One exponential serves all four quarters: tanh(x) = 2 sigmoid(2x) - 1, and sigmoid(x) =
     1 / (1 + exp(-x)) computed in place (exp(-x) may overflow to inf, giving the exact limit 0).
-    The same values as ``expit`` and ``np.tanh`` to within a few float32 ulps, and the whole step
-    of a (1024, 800) batch runs 1.7x faster than with them on the 2-core machine::
+    The same values as ``expit`` and ``np.tanh`` to within a few float32 ulps, in one pass
+    instead of three::
 
         >>> z = np.array([[-100.0, -1.0, 0.5, 3.0]])
         >>> bool(np.allclose(lstm_gates(z.copy(), 1), [expit(-100.0), expit(-1.0), np.tanh(0.5), expit(3.0)]))

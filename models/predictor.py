@@ -18,9 +18,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from corpus.scoring import Score, ScoreAccumulator
-from models.decoding import NearestWords, unit_rows
-from models.numpy_lstm import NumpyLSTM
+from lstmlab.corpus.scoring import Score, ScoreAccumulator
+from lstmlab.models.decoding import NearestWords, unit_rows
+from lstmlab.models.numpy_lstm import NumpyLSTM
 
 # The cosine scale of the distribution given to a regression (mse, cosine) model, which has
 # no learned one: the softmax model's starting scale, under which a word 0.1 closer in cosine
@@ -38,7 +38,7 @@ def _output_head(model) -> tuple[np.ndarray, float | None, np.ndarray | None]:
     per-word logit biases (V,).
 
     The trained output vectors, exp(log_scale) and word biases of a softmax model (its layer
-    with a ``log_scale``: ``cosine_logits``, or ``word_embedding`` when tied); otherwise the
+    with a ``log_scale``, ``cosine_logits``); otherwise the
     input Embedding's vectors, no scale and no biases.
     """
     heads = [layer for layer in model.layers if hasattr(layer, "log_scale")]

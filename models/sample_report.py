@@ -13,10 +13,10 @@ from typing import Any
 
 import numpy as np
 
-from corpus.sample_quality import distinct_share, punctuation_share, repeated_ngram_share, top_token_share
-from models.generation import TextPairs, beam_search, generate_many
-from models.predictor import NumpyNextWordPredictor
-from models.settings import DecodingSettings
+from lstmlab.corpus.sample_quality import distinct_share, punctuation_share, repeated_ngram_share, top_token_share
+from lstmlab.models.generation import TextPairs, beam_search, generate_many
+from lstmlab.models.predictor import NumpyNextWordPredictor
+from lstmlab.models.settings import DecodingSettings
 
 
 def measure_generation(predictor: NumpyNextWordPredictor, words: list[str], seeds: np.ndarray, length: int,

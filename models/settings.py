@@ -12,7 +12,7 @@ import math
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-LOSSES = ("mse", "cosine", "softmax")
+LOSSES = ("mse", "softmax")
 
 
 @dataclass(frozen=True)
@@ -53,7 +53,7 @@ def check_settings(settings: Any, section: str) -> None:
         >>> TrainingSchedule(epochs=0)
         Traceback (most recent call last):
         ...
-        models.settings.SettingsError: train.epochs = 0 is out of range: allowed [1, inf)
+        lstmlab.models.settings.SettingsError: train.epochs = 0 is out of range: allowed [1, inf)
     """
     for cls in type(settings).__mro__:
         for key, bound in vars(cls).get("RANGES", {}).items():
@@ -70,30 +70,27 @@ def check_settings(settings: Any, section: str) -> None:
 class NextWordSettings:
     """The next-word model and its optimiser (the ``[train]`` section's model half)."""
 
-    loss: str = "softmax"  # "mse", "cosine" or "softmax" (scaled cosine over every word)
+    loss: str = "softmax"  # "softmax" (scaled cosine over every word) or "mse" (the blog's regression)
     every_position: bool = True  # predict the next word after every prefix of a window, not only the last
-    lstm_units: int = 200
-    lstm_layers: int = 1
+    lstm_units: int = 200  # cells of each LSTM layer (the mission's 200)
+    lstm_layers: int = 1  # stacked LSTM layers (the mission's 1)
     dropout: float = 0.2  # on each LSTM's inputs
-    output_dropout: float = 0.0  # on the last LSTM's outputs, before the Dense layer
     train_output_vectors: bool = True  # softmax only: output word vectors start from word2vec and train
     train_input_vectors: bool = True  # the input Embedding starts from word2vec and trains too
-    tie_vectors: bool = False  # softmax only: one word-vector matrix for input and output (trains if train_output_vectors)
     learn_scale: bool = True  # softmax only: the cosine scale is a trained weight
     word_bias: bool = True  # softmax only: a trained bias per word added to its logit (starts at log unigram frequency)
-    scale: float = 20.0
+    scale: float = 20.0  # softmax: the starting scale of the cosines (learned and fitted after)
     calibrate_scale: bool = True  # softmax only: fit the scale on the validation part each epoch; pick the epoch and keep the scale by it
     unroll: bool = False  # a fixed-length model whose LSTM loop is written out, its backward pass by hand (models.fused_lstm): faster small-batch steps
     xla: str = "auto"  # compile the training step with XLA: "auto" = on for a fixed-length (unroll) model on TensorFlow, else Keras' choice (off on a CPU); "on"; "off"
-    optimizer: str = "adam"  # "adam" or "sgd"
-    learning_rate: float = 0.002
+    optimizer: str = "adam"  # "adam" (the default's) or "sgd" (the blog's)
+    learning_rate: float = 0.002  # the optimizer's step size at the start
     learning_rate_decay: str = "cosine"  # "none" or "cosine" (to 5% of the start over all training steps)
     clip_norm: float = 0.0  # clip the global gradient norm to this (0 = no clipping)
-    ema_momentum: float = 0.0  # > 0: held-out figures, checkpoints and the model use an exponential moving average of the weights
 
     RANGES: ClassVar[dict[str, Bound]] = {
-        "lstm_units": AT_LEAST_ONE, "lstm_layers": AT_LEAST_ONE, "dropout": BELOW_ONE, "output_dropout": BELOW_ONE,
-        "scale": POSITIVE, "learning_rate": POSITIVE, "clip_norm": NOT_NEGATIVE, "ema_momentum": BELOW_ONE}
+        "lstm_units": AT_LEAST_ONE, "lstm_layers": AT_LEAST_ONE, "dropout": BELOW_ONE,
+        "scale": POSITIVE, "learning_rate": POSITIVE, "clip_norm": NOT_NEGATIVE}
     CHOICES: ClassVar[dict[str, tuple[str, ...]]] = {
         "loss": LOSSES, "optimizer": ("adam", "sgd"), "learning_rate_decay": ("none", "cosine"),
         "xla": ("auto", "on", "off")}
@@ -106,15 +103,15 @@ class NextWordSettings:
 class TrainingSchedule:
     """How long and on what to train (the ``[train]`` section's schedule half)."""
 
-    batch_size: int = 128
-    epochs: int = 12
+    batch_size: int = 128  # windows (or sequences) per training step
+    epochs: int = 12  # passes over the training part; the epoch kept is chosen on validation
     max_train_windows: int = 0  # 0 = every training window each epoch; else a random subset per epoch
     metric_windows: int = 4000  # validation windows scored for the held-out metrics after each epoch
     steps_per_execution: int = 0  # batches per compiled call (a speed setting; 0 = enough batches for 256 windows)
     average_epochs: bool = True  # also try the averaged weights of the last 3/4, 1/2, 1/4 of the epochs; keep the best on validation
-    early_stopping: bool = False
-    patience: int = 2
-    seed: int = 1
+    early_stopping: bool = False  # stop when validation perplexity has not improved for `patience` epochs
+    patience: int = 2  # epochs without improvement before early stopping ends training
+    rng_seed: int = 1  # random seed of the data order and the initial weights
 
     RANGES: ClassVar[dict[str, Bound]] = {
         "batch_size": AT_LEAST_ONE, "epochs": AT_LEAST_ONE, "max_train_windows": NOT_NEGATIVE,
@@ -132,7 +129,7 @@ class TrainingSchedule:
         return self.steps_per_execution or max(1, 256 // self.batch_size)
 
 
-DECODING_METHODS = ("sample", "greedy", "beam", "nearest", "cosine-sample")
+DECODING_METHODS = ("sample", "greedy", "beam", "nearest")
 
 
 @dataclass
@@ -141,23 +138,20 @@ class DecodingSettings:
 
     ``method``: "sample" draws from the model's distribution; "greedy" takes its most likely
     word; "beam" keeps the ``beam_width`` most likely continuations; "nearest" is the blog's
-    greedy nearest word by cosine with nothing else applied; "cosine-sample" is the earlier
-    lstmlab sampling (∝ exp(cosine / temperature) among the ``top_k`` nearest), kept for
-    comparison. The penalties apply to sample, greedy and beam.
+    greedy nearest word by cosine with nothing else applied. The penalties apply to sample, greedy and beam.
     """
 
-    method: str = "sample"
+    method: str = "sample"  # sample, greedy, beam, or nearest (the blog's nearest word by cosine)
     temperature: float = 1.0  # sample: divides the logits (1 = the model's own distribution; < 1 sharper, > 1 flatter; 0 = the likeliest word)
     top_k: int = 0  # sample: keep only the k most likely words (0 = no limit)
     top_p: float = 0.9  # sample: keep the smallest set of most likely words holding this much probability
     repetition_penalty: float = 1.2  # divide the probability of words used in the last repetition_window words
-    repetition_window: int = 20
+    repetition_window: int = 20  # how many recent words the repetition penalty covers
     no_repeat_ngram: int = 4  # never repeat an n-gram of this size within a sample (0 = allowed)
     text_pairs_only: bool = True  # a word after itself, or a punctuation mark after another, only as the run's text writes them (stops "，，", "：，")
-    beam_width: int = 4
+    beam_width: int = 4  # beam: continuations kept at each step
     length_penalty: float = 1.0  # beam: rank finished beams by log-probability / length ** this
-    rng_seed: int = 0
-
+    rng_seed: int = 0  # random seed of sampling: the same seed gives the same text
     RANGES: ClassVar[dict[str, Bound]] = {
         "temperature": NOT_NEGATIVE, "top_k": NOT_NEGATIVE, "top_p": Bound(0, 1, low_open=True),
         "repetition_penalty": Bound(1), "repetition_window": NOT_NEGATIVE, "no_repeat_ngram": NOT_NEGATIVE,
@@ -175,7 +169,7 @@ TRAIN_PRESETS: dict[str, dict] = {
     # The blog's settings: plain regression of the next word vector with SGD (the LSTM loop
     # written out over the 20 steps with a hand-written backward pass: the same model, faster
     # at batch 10; see models.fused_lstm).
-    "seed": {"loss": "mse", "optimizer": "sgd", "learning_rate": 0.1, "batch_size": 10, "epochs": 1,
+    "blog": {"loss": "mse", "optimizer": "sgd", "learning_rate": 0.1, "batch_size": 10, "epochs": 1,
              "train_output_vectors": False, "train_input_vectors": False, "learn_scale": False, "word_bias": False,
              "dropout": 0.0, "learning_rate_decay": "none", "every_position": False, "unroll": True,
              "average_epochs": False},
@@ -186,16 +180,16 @@ TRAIN_PRESETS: dict[str, dict] = {
 class Word2VecSettings:
     """gensim Word2Vec settings; names follow gensim's arguments."""
 
-    vector_size: int = 200
-    window: int = 8
-    negative: int = 25
-    hierarchical_softmax: bool = False
-    cbow: bool = True
-    sample: float = 1e-4
-    epochs: int = 15
-    min_count: int = 5
-    seed: int = 1
-    workers: int = 1
+    vector_size: int = 200  # dimensions of each word vector (the blog's 200)
+    window: int = 8  # context words on each side that word2vec learns from
+    negative: int = 25  # negative samples per word (0 with hierarchical softmax)
+    hierarchical_softmax: bool = False  # gensim's hs: a Huffman-tree softmax instead of negative sampling
+    cbow: bool = True  # CBOW (predict a word from its context); false: skip-gram
+    sample: float = 1e-4  # down-sampling threshold for frequent words
+    epochs: int = 15  # passes of word2vec over the text
+    min_count: int = 5  # words seen fewer times are rare: one <unk> word (or left out)
+    rng_seed: int = 1  # random seed of gensim's initial vectors and its sampling
+    workers: int = 1  # gensim threads: 1 gives the same vectors every run; more are faster but not reproducible
 
     RANGES: ClassVar[dict[str, Bound]] = {
         "vector_size": AT_LEAST_ONE, "window": AT_LEAST_ONE, "negative": NOT_NEGATIVE, "sample": NOT_NEGATIVE,

@@ -22,13 +22,13 @@ from typing import Sequence
 import keras
 import numpy as np
 
-from corpus.windows import WindowSplit
-from models.callbacks import HeldOutMetrics
-from models.distributed import Shard, check_batch_size
-from models.next_word import build_next_word_model, compile_next_word_model, set_cosine_scale
-from models.settings import NextWordSettings, TrainingSchedule
-from models.weight_averaging import EpochSnapshots, keep_best_average
-from models.window_data import SequenceBatches, WindowBatches
+from lstmlab.corpus.windows import WindowSplit
+from lstmlab.models.callbacks import HeldOutMetrics
+from lstmlab.models.distributed import Shard, check_batch_size
+from lstmlab.models.next_word import build_next_word_model, compile_next_word_model, set_cosine_scale
+from lstmlab.models.settings import NextWordSettings, TrainingSchedule
+from lstmlab.models.weight_averaging import EpochSnapshots, keep_best_average
+from lstmlab.models.window_data import SequenceBatches, WindowBatches
 
 logger = logging.getLogger(__name__)
 
@@ -97,13 +97,13 @@ def training_batches(ids: np.ndarray, split: WindowSplit, length: int, settings:
     validation_batch -= validation_batch % shard.devices
     if settings.every_position:
         train = SequenceBatches(ids, 0, split.validation_boundary, length, schedule.batch_size, target_vectors,
-                                shuffle=True, max_sequences=schedule.max_train_windows, seed=schedule.seed,
+                                shuffle=True, max_sequences=schedule.max_train_windows, seed=schedule.rng_seed,
                                 shard=shard)
         validation = SequenceBatches(ids, split.validation_boundary, split.test_boundary, length, validation_batch,
                                      target_vectors, shuffle=False, shard=shard)
         return train, validation
     train = WindowBatches(ids, split.train_starts, length, schedule.batch_size, target_vectors, shuffle=True,
-                          windows_per_epoch=schedule.max_train_windows, seed=schedule.seed, shard=shard)
+                          windows_per_epoch=schedule.max_train_windows, seed=schedule.rng_seed, shard=shard)
     validation = WindowBatches(ids, split.validation_starts, length, validation_batch, target_vectors, shuffle=False,
                                shard=shard)
     return train, validation
@@ -131,7 +131,7 @@ def train_next_word(ids: np.ndarray, split: WindowSplit, length: int, word_vecto
     work_dir = Path(work_dir)
     work_dir.mkdir(parents=True, exist_ok=True)
     check_batch_size(schedule.batch_size, shard)
-    keras.utils.set_random_seed(schedule.seed)
+    keras.utils.set_random_seed(schedule.rng_seed)
     word_counts = np.bincount(ids[: split.validation_boundary], minlength=len(word_vectors))
     model = build_next_word_model(word_vectors, settings, length, word_counts=word_counts)
     target_vectors = None if settings.loss == "softmax" else word_vectors
@@ -139,19 +139,16 @@ def train_next_word(ids: np.ndarray, split: WindowSplit, length: int, word_vecto
                                                          shard)
     compile_next_word_model(model, settings, total_steps=len(train_batches) * schedule.epochs,
                             steps_per_execution=schedule.batches_per_execution())
-    rng = np.random.default_rng(schedule.seed)
+    rng = np.random.default_rng(schedule.rng_seed)
     metric_count = min(schedule.metric_windows, len(split.validation_starts))
     metric_starts = np.sort(rng.choice(split.validation_starts, metric_count, replace=False))
     monitor, mode = monitored_metric(settings)
     best_path, best_json = work_dir / "best.keras", work_dir / "best.json"
     best_so_far = _read_best(best_json).get(monitor)
     calibrate = settings.loss == "softmax" and settings.calibrate_scale
-    # With weight averaging the averaged weights are swapped in at each epoch's end (before the
-    # callbacks below score, checkpoint and back up) and out again before the next epoch.
-    callbacks = [keras.callbacks.SwapEMAWeights(swap_on_epoch=True)] if settings.ema_momentum > 0 else []
     held_out = HeldOutMetrics(ids, metric_starts, length, calibrate=calibrate, excluded=unscored)
     snapshots = work_dir / "snapshots"
-    callbacks += [held_out] + ([EpochSnapshots(snapshots)] if schedule.average_epochs else []) + [
+    callbacks = [held_out] + ([EpochSnapshots(snapshots)] if schedule.average_epochs else []) + [
         keras.callbacks.BackupAndRestore(str(work_dir / "backup")),
         keras.callbacks.ModelCheckpoint(str(best_path), monitor=monitor, mode=mode, save_best_only=True,
                                         initial_value_threshold=best_so_far),

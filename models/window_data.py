@@ -17,8 +17,8 @@ import math
 import keras
 import numpy as np
 
-from corpus.windows import sequence_batch, window_batch
-from models.distributed import Shard
+from lstmlab.corpus.windows import sequence_batch, window_batch
+from lstmlab.models.distributed import Shard
 
 
 class _CutBatches(keras.utils.PyDataset):

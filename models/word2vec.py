@@ -29,7 +29,7 @@ from gensim.models import KeyedVectors, Word2Vec
 from gensim.models.callbacks import CallbackAny2Vec
 from tqdm.auto import tqdm
 
-from models.settings import Word2VecSettings
+from lstmlab.models.settings import Word2VecSettings
 
 logger = logging.getLogger(__name__)
 
@@ -72,7 +72,7 @@ def train_word2vec(tokens_path: str | os.PathLike, settings: Word2VecSettings, p
 def _fitted_word2vec(tokens_path: str | os.PathLike, settings: Word2VecSettings, bar: tqdm) -> Word2Vec:
     return Word2Vec(corpus_file=str(tokens_path), vector_size=settings.vector_size, window=settings.window,
                     negative=settings.negative, hs=int(settings.hierarchical_softmax), sg=0 if settings.cbow else 1,
-                    sample=settings.sample, epochs=settings.epochs, min_count=settings.min_count, seed=settings.seed,
+                    sample=settings.sample, epochs=settings.epochs, min_count=settings.min_count, seed=settings.rng_seed,
                     workers=settings.workers, callbacks=[_EpochProgress(bar)])
 
 

@@ -10,16 +10,16 @@ import sys
 import time
 from pathlib import Path
 
-from corpus.text import close_matches
-from models.settings import DECODING_METHODS
-from pipeline import __version__, demo_cli, distributed_cli, run_folder
-from pipeline.config import FixEncodingConfig, SegmentConfig, Word2VecConfig, load_config, to_toml
-from pipeline.errors import USER_ERRORS, write_crash_log
-from pipeline.quiet import import_tensorflow_quietly, verbose_requested
-from pipeline.runner import run_pipeline
-from pipeline.stages import STAGE_NAMES
-from pipeline.stages.fix_encoding import fix_encoding_file
-from pipeline.stages.segment import segment_file
+from lstmlab.models.settings import DECODING_METHODS
+from lstmlab.pipeline import __version__, demo_cli, distributed_cli, run_folder
+from lstmlab.pipeline.config import (FixEncodingConfig, SegmentConfig, Word2VecConfig, load_config, run_folder_config,
+                                     to_toml)
+from lstmlab.pipeline.errors import USER_ERRORS, printable, write_crash_log
+from lstmlab.pipeline.quiet import import_tensorflow_quietly, verbose_requested
+from lstmlab.pipeline.runner import run_pipeline
+from lstmlab.pipeline.stages import STAGE_NAMES
+from lstmlab.pipeline.stages.fix_encoding import fix_encoding_file
+from lstmlab.pipeline.stages.segment import segment_file
 
 # The commands below import the stage modules that load Keras or gensim (seconds of
 # start-up) inside the command that needs them, so `lstmlab --help` and the text
@@ -27,21 +27,18 @@ from pipeline.stages.segment import segment_file
 
 logger = logging.getLogger("lstmlab")
 
-EPILOG = """stages of `lstmlab run`, in order:
-  fix-encoding  raw bytes (GBK, GB18030, Big5, UTF-8 +/- BOM, UTF-16) -> text.txt, UTF-8 with \\n
-  segment       text.txt -> tokens.txt, jieba words separated by one space
-  word2vec      tokens.txt -> word2vec.kv + vectors.bin (C format)
-  windows       tokens + vocabulary -> windows.npz (ids; train / validation / test split)
-  train         -> model.keras + predictor.npz, TensorBoard logs in RUN/logs
-  evaluate      -> evaluation.json: perplexity, top-1, top-10 on the test text beside
-                   unigram, bigram and Kneser-Ney 2-5; generation measures
-  generate      -> sample.txt, text generated word by word
-"""
+def _epilog() -> str:
+    from lstmlab.pipeline.reference import stage_lines
+
+    return "stages of `lstmlab run`, in order:\n" + stage_lines() + "\n\nMore: docs/ in the repository."
+
+
+EPILOG = _epilog()
 
 
 def _add_config_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", metavar="FILE", help="TOML config file, one [section] per stage")
-    parser.add_argument("--preset", help="settings preset: 'default' (best held-out accuracy) or 'seed' (the blog's)")
+    parser.add_argument("--preset", help="settings preset: 'default' (best held-out accuracy) or 'blog' (the original post's settings)")
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="SECTION.KEY=VALUE",
                         help="override one setting, e.g. --set train.epochs=3 (repeatable)")
 
@@ -89,8 +86,11 @@ def _add_pipeline_commands(commands) -> None:
     distributed_cli.add_distribution_options(run)
     run.set_defaults(handler=command_run, uses_keras=True)
 
-    config = commands.add_parser("config", help="show the effective config")
-    config.add_argument("action", choices=["show"])
+    config = commands.add_parser("config", help="show the effective config, or the settings reference",
+                                 description="show: the effective settings as TOML (defaults, preset, --config, "
+                                 "--set); reference: every setting with its default, range and meaning, as Markdown "
+                                 "(docs/settings.md is this page)")
+    config.add_argument("action", choices=["show", "reference"])
     _add_config_options(config)
     config.set_defaults(handler=command_config)
 
@@ -155,8 +155,7 @@ def _add_run_commands(commands) -> None:
     generate.add_argument("--length", type=int, help="words to generate (default 60)")
     generate.add_argument("--method", choices=DECODING_METHODS,
                           help="sample (default): from the model's distribution; greedy: its most likely word; "
-                          "beam: beam search; nearest: the blog's nearest word by cosine, nothing else; "
-                          "cosine-sample: the earlier exp(cosine/T) sampling among --top-k nearest")
+                          "beam: beam search; nearest: the blog's nearest word by cosine, nothing else")
     generate.add_argument("--temperature", type=float, help="divide the logits by this (default 1.0: the "
                           "model's own distribution; lower is more conservative)")
     generate.add_argument("--top-k", type=int, help="sample among the k most likely words only (default 0: all)")
@@ -208,7 +207,7 @@ def _print_outcome(outcome) -> None:
 
 
 def command_run(args) -> int:
-    from pipeline.stages.evaluate import format_table
+    from lstmlab.pipeline.stages.evaluate import format_table
 
     config = load_config(args.config, [*args.overrides, *distributed_cli.distribution_overrides(args)], args.preset)
     run_dir = args.run_dir or run_folder.default_run_dir(args.corpus)
@@ -231,9 +230,9 @@ def command_run(args) -> int:
 
 
 def command_stage(args) -> int:
-    from pipeline.stages.evaluate import format_table
+    from lstmlab.pipeline.stages.evaluate import format_table
 
-    config = run_folder.run_folder_config(args.run_dir, args.config,
+    config = run_folder_config(args.run_dir, args.config,
                                           [*args.overrides, *distributed_cli.distribution_overrides(args)], args.preset)
     if args.stage == "train" and getattr(args, "local_processes", 0):
         corpus = run_folder.recorded_corpus(args.run_dir)
@@ -271,7 +270,7 @@ def command_segment(args) -> int:
 
 
 def command_word2vec(args) -> int:
-    from pipeline.stages.word2vec import word2vec_files
+    from lstmlab.pipeline.stages.word2vec import word2vec_files
 
     settings: Word2VecConfig = load_config(args.config, args.overrides, args.preset).word2vec
     if args.vectors:
@@ -289,7 +288,7 @@ DECODING_FLAGS = ("method", "temperature", "top_k", "top_p", "repetition_penalty
 def _print_sample(generator, seed: str, length: int) -> None:
     sample = generator.generate(seed, length)
     if sample.unknown_words:
-        print(f"not in the vocabulary, skipped: {' '.join(sample.unknown_words)}", file=sys.stderr)
+        print(f"not in the vocabulary, skipped: {printable(' '.join(sample.unknown_words))}", file=sys.stderr)
     print(sample, flush=True)
 
 
@@ -307,10 +306,10 @@ def _seeds_from_terminal():
 def command_generate(args) -> int:
     import dataclasses
 
-    from pipeline.stages.generate import SeedError, load_generator
+    from lstmlab.pipeline.stages.generate import SeedError, load_generator
 
     generator = load_generator(args.run_dir)
-    length = args.length if args.length is not None else run_folder.run_folder_config(args.run_dir).generate.length
+    length = args.length if args.length is not None else run_folder_config(args.run_dir).generate.length
     chosen = {name: getattr(args, name) for name in DECODING_FLAGS if getattr(args, name) is not None}
     generator.settings = dataclasses.replace(generator.settings, **chosen)
     if args.seed == "-" or (args.seed is None and sys.stdin.isatty()):
@@ -320,7 +319,7 @@ def command_generate(args) -> int:
                 try:
                     _print_sample(generator, line.strip(), length)
                 except SeedError as error:
-                    print(f"lstmlab: {error}", file=sys.stderr)
+                    print(f"lstmlab: {printable(str(error))}", file=sys.stderr)
                     if args.seed == "-":
                         print(flush=True)  # keep one output line per input line
         return 0
@@ -329,15 +328,9 @@ def command_generate(args) -> int:
 
 
 def command_similar(args) -> int:
-    if args.k < 1:
-        raise ValueError(f"-k must be at least 1, got {args.k}")
-    vectors = run_folder.load_vectors(args.run_dir)
-    if args.word not in vectors.key_to_index:
-        hints = close_matches(vectors.index_to_key, args.word)
-        hint = f"; words sharing characters: {' '.join(hints)}" if hints else ""
-        print(f"lstmlab: '{args.word}' is not in the vocabulary of {args.run_dir}{hint}", file=sys.stderr)
-        return 1
-    for word, cosine in vectors.most_similar(args.word, topn=args.k):
+    from lstmlab.pipeline.api import load
+
+    for word, cosine in load(args.run_dir).similar(args.word, args.k):
         print(f"{cosine:.3f}  {word}")
     return 0
 
@@ -360,7 +353,7 @@ def command_tensorboard(args) -> int:
 
 
 def command_bench(args) -> int:
-    from pipeline.bench import bench
+    from lstmlab.bench.suite import bench
 
     if not args.corpus.is_file():
         raise FileNotFoundError(f"corpus {args.corpus} does not exist; pass --corpus FILE")
@@ -371,6 +364,11 @@ def command_bench(args) -> int:
 
 
 def command_config(args) -> int:
+    if args.action == "reference":
+        from lstmlab.pipeline.reference import settings_reference
+
+        print(settings_reference(), end="")
+        return 0
     print(to_toml(load_config(args.config, args.overrides, args.preset)), end="")
     return 0
 
@@ -403,10 +401,10 @@ def main(argv: list[str] | None = None) -> int:
         if verbose or os.environ.get("LSTMLAB_DEBUG"):
             raise
         if isinstance(error, USER_ERRORS):
-            print(f"lstmlab: error: {error}", file=sys.stderr)
+            print(f"lstmlab: error: {printable(str(error))}", file=sys.stderr)
             return 2
         log = write_crash_log(error)
-        print(f"lstmlab: unexpected error: {type(error).__name__}: {error} (traceback in {log}; "
+        print(f"lstmlab: unexpected error: {type(error).__name__}: {printable(str(error))} (traceback in {log}; "
               f"--verbose shows it)", file=sys.stderr)
         return 1
 

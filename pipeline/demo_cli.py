@@ -15,9 +15,9 @@ from pathlib import Path
 
 import numpy as np
 
-from models.presets import settings_for
+from lstmlab.models.presets import settings_for
 
-PRESET_HELP = "'default' (fast, reliable) or 'seed' (the blog's settings)"
+PRESET_HELP = "'default' (fast, reliable) or 'blog' (the original post's settings)"
 
 
 def add_commands(commands) -> None:
@@ -26,12 +26,12 @@ def add_commands(commands) -> None:
                                 description="Learn 8-bit binary addition with a 16-unit sigmoid RNN, bits least "
                                 "significant first; then report exact-match accuracy on all 16,384 pairs a, b < 128 "
                                 "and on longer numbers (--bits).")
-    adder.add_argument("--preset", choices=["default", "seed"], default="default", help=PRESET_HELP)
+    adder.add_argument("--preset", choices=["default", "blog"], default="default", help=PRESET_HELP)
     adder.add_argument("--cell", choices=["rnn", "lstm"], default="rnn", help="recurrent layer (default rnn)")
-    adder.add_argument("--steps", type=int, help="training steps (seed: 10,000 sums one at a time)")
+    adder.add_argument("--steps", type=int, help="training steps (blog: 10,000 sums one at a time)")
     adder.add_argument("--bits", type=int, nargs="*", default=[16, 32],
                        help="also test the 8-bit-trained model on these widths (default 16 32)")
-    adder.add_argument("--seed", type=int, help="random seed")
+    adder.add_argument("--rng-seed", type=int, help="random seed")
     adder.add_argument("--run-dir", type=Path, default=Path("runs/adder"))
     adder.set_defaults(handler=command_adder, uses_keras=True)
 
@@ -41,7 +41,7 @@ def add_commands(commands) -> None:
     primes.add_argument("--toy", action="store_true", help="the blog's example_0: 4 targets, lr 0.1, 100 iterations")
     primes.add_argument("--iterations", type=int, help="SGD steps (primes 10,000; toy 100)")
     primes.add_argument("--learning-rate", type=float, help="(primes 0.01; toy 0.1)")
-    primes.add_argument("--seed", type=int, default=None, help="random seed (primes 0; toy 2)")
+    primes.add_argument("--rng-seed", type=int, default=None, help="random seed (primes 0; toy 2)")
     primes.add_argument("--run-dir", type=Path, default=None, help="default runs/primes or runs/toy")
     primes.set_defaults(handler=command_primes, uses_keras=True)
 
@@ -50,9 +50,9 @@ def add_commands(commands) -> None:
                                 "normalisation; print test image 100's class probabilities, the test accuracy "
                                 "and the accuracy per class. Data: tensorflow-datasets 'cifar10' (downloads when "
                                 "online), or --data-dir.")
-    cifar.add_argument("--preset", choices=["default", "seed"], default="default",
+    cifar.add_argument("--preset", choices=["default", "blog"], default="default",
                        help="default: batch 32, SGD momentum 0.9, lr 0.01 with cosine decay, flips, 15 epochs; "
-                       "seed: Torch's StochasticGradient, SGD lr 0.001, batch 1, 5 epochs")
+                       "blog: Torch's StochasticGradient, SGD lr 0.001, batch 1, 5 epochs")
     cifar.add_argument("--data-dir", type=Path, help="folder of test.npz + train*.npz (arrays images, labels), or "
                        "a folder with / path to the official cifar-10-python.tar.gz")
     cifar.add_argument("--epochs", type=int, help="override the preset's epochs")
@@ -62,21 +62,21 @@ def add_commands(commands) -> None:
     cifar.set_defaults(handler=command_cifar, uses_keras=True)
 
     reference = commands.add_parser("reference", help="train the numpy reference versions of adder, primes, toy",
-                                    description="The same demos as `lstmlab adder --preset seed` and `lstmlab primes`, "
+                                    description="The same demos as `lstmlab adder --preset blog` and `lstmlab primes`, "
                                     "trained with the hand-written numpy forward and backward passes "
                                     "(models/numpy_lstm.py), with the same preset settings.")
     reference.add_argument("demo", choices=["adder", "primes", "toy"])
-    reference.add_argument("--seed", type=int, default=None, help="random seed (adder 2, primes 0, toy 2)")
+    reference.add_argument("--rng-seed", type=int, default=None, help="random seed (adder 2, primes 0, toy 2)")
     reference.set_defaults(handler=command_reference)
 
 
 def command_adder(args: argparse.Namespace) -> int:
-    from models.demos import adder
-    from models.demos.binary import all_pairs, random_sums
-    from pipeline.tensorboard import ScalarLog
+    from lstmlab.models.demos import adder
+    from lstmlab.models.demos.binary import all_pairs, random_sums
+    from lstmlab.pipeline.tensorboard import ScalarLog
 
     settings = settings_for(adder.AdderSettings, adder.PRESETS, args.preset, cell=args.cell, steps=args.steps,
-                            seed=args.seed)
+                            rng_seed=args.rng_seed)
     log = ScalarLog(args.run_dir / "logs")
 
     def report(step, error, predicted, true, a, b, out):
@@ -84,7 +84,7 @@ def command_adder(args: argparse.Namespace) -> int:
         log.scalar("error", error, step * settings.batch_size)
 
     print(f"training {settings.cell} adder: {settings.steps} steps of {settings.batch_size} sums, "
-          f"lr {settings.learning_rate}, seed {settings.seed}")
+          f"lr {settings.learning_rate}, random seed {settings.rng_seed}")
     started = time.perf_counter()
     model = adder.train_adder(settings, report_every=max(1, settings.steps // 10), report=report)
     print(f"trained in {time.perf_counter() - started:.1f}s")
@@ -100,13 +100,13 @@ def command_adder(args: argparse.Namespace) -> int:
 
 
 def command_primes(args: argparse.Namespace) -> int:
-    from models.demos import primes
-    from pipeline.tensorboard import ScalarLog
+    from lstmlab.models.demos import primes
+    from lstmlab.pipeline.tensorboard import ScalarLog
 
     name = "toy" if args.toy else "primes"
     settings = settings_for(primes.SequenceSettings, primes.PRESETS, name, iterations=args.iterations,
-                            learning_rate=args.learning_rate, seed=args.seed)
-    inputs, targets = primes.toy_sequence(settings.input_dim, settings.seed) if args.toy else primes.primes_sequence()
+                            learning_rate=args.learning_rate, rng_seed=args.rng_seed)
+    inputs, targets = primes.toy_sequence(settings.input_dim, settings.rng_seed) if args.toy else primes.primes_sequence()
     log = ScalarLog((args.run_dir or Path("runs") / name) / "logs")
     every = 1 if args.toy else 1000
 
@@ -128,9 +128,9 @@ def command_primes(args: argparse.Namespace) -> int:
 
 
 def command_cifar(args: argparse.Namespace) -> int:
-    from models.demos import cifar
-    from models.demos.cifar_data import CLASS_NAMES, load_cifar
-    from pipeline.tensorboard import tensorflow_available
+    from lstmlab.models.demos import cifar
+    from lstmlab.models.demos.cifar_data import CLASS_NAMES, load_cifar
+    from lstmlab.pipeline.tensorboard import tensorflow_available
 
     settings = settings_for(cifar.CifarSettings, cifar.PRESETS, args.preset, epochs=args.epochs,
                             batch_size=args.batch_size)
@@ -157,27 +157,27 @@ def command_cifar(args: argparse.Namespace) -> int:
 
 
 def command_reference(args: argparse.Namespace) -> int:
-    from models.demos import adder, primes
-    from models.demos.binary import all_pairs
-    from models.demos.numpy_demos import train_numpy_adder, train_numpy_sequence
+    from lstmlab.models.demos import adder, primes
+    from lstmlab.models.demos.binary import all_pairs
+    from lstmlab.models.demos.numpy_demos import train_numpy_adder, train_numpy_sequence
 
     started = time.perf_counter()
     if args.demo == "adder":
-        settings = settings_for(adder.AdderSettings, adder.PRESETS, "seed", seed=args.seed)
-        model = train_numpy_adder(settings.steps, settings.batch_size, settings.learning_rate, seed=settings.seed,
+        settings = settings_for(adder.AdderSettings, adder.PRESETS, "blog", rng_seed=args.rng_seed)
+        model = train_numpy_adder(settings.steps, settings.batch_size, settings.learning_rate, seed=settings.rng_seed,
                                   report=lambda step, loss: print(f"step {step}: error {loss:.4f}"))
         print(f"exact-match accuracy on all 16,384 8-bit pairs: {model.accuracy(*all_pairs(8), 8):.2%}")
     else:
         toy = args.demo == "toy"
-        settings = settings_for(primes.SequenceSettings, primes.PRESETS, args.demo, seed=args.seed)
-        inputs, targets = primes.toy_sequence(seed=settings.seed) if toy else primes.primes_sequence()
+        settings = settings_for(primes.SequenceSettings, primes.PRESETS, args.demo, rng_seed=args.rng_seed)
+        inputs, targets = primes.toy_sequence(seed=settings.rng_seed) if toy else primes.primes_sequence()
 
         def report(iteration, loss, predictions):
             extra = "" if toy else f"  y_pred = {predictions.round(5).tolist()}"
             print(f"iter {iteration:5d}: loss {loss:.5e}{extra}")
 
         _, losses = train_numpy_sequence(inputs, targets, settings.cells, settings.learning_rate, settings.iterations,
-                                         seed=settings.seed, report_every=1 if toy else 1000, report=report)
+                                         seed=settings.rng_seed, report_every=1 if toy else 1000, report=report)
         print(f"{args.demo} (numpy): loss {losses[0]:.5e} -> {losses[-1]:.5e}")
     print(f"{time.perf_counter() - started:.1f}s")
     return 0

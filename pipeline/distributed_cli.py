@@ -14,7 +14,7 @@ import argparse
 import time
 from pathlib import Path
 
-from pipeline.config import PipelineConfig
+from lstmlab.pipeline.config import PipelineConfig
 
 
 def add_distribution_options(parser: argparse.ArgumentParser) -> None:
@@ -47,8 +47,8 @@ def train_in_local_processes(args: argparse.Namespace, run_dir: Path, corpus: Pa
                              force: bool) -> None:
     """Run the train stage of ``run_dir`` in ``args.local_processes`` processes (stages before it
     are current already), unless it is up to date and not forced. Prints what it did."""
-    from pipeline.launcher import launch_local_processes
-    from pipeline.runner import stage_is_current
+    from lstmlab.pipeline.launcher import launch_local_processes
+    from lstmlab.pipeline.runner import stage_is_current
 
     if not force and stage_is_current(corpus, run_dir, config, "train"):
         print("[train] up to date, skipped")
@@ -62,7 +62,7 @@ def train_in_local_processes(args: argparse.Namespace, run_dir: Path, corpus: Pa
 def run_as_worker(run_dir: Path, config: PipelineConfig) -> bool:
     """In processes 1.. of a data-parallel training, feed this process's share and return True;
     in process 0 or without distribution, return False (the stage runs as usual)."""
-    from pipeline.stages.train import is_worker, run_worker
+    from lstmlab.pipeline.stages.train import is_worker, run_worker
 
     if not is_worker(config):
         return False

@@ -8,10 +8,11 @@ import pickle
 import tempfile
 import time
 import traceback
+import unicodedata
 import zipfile
 from pathlib import Path
 
-from pipeline.files import RunFolderLocked
+from lstmlab.pipeline.files import RunFolderLocked
 
 # Bad input or state: our own errors are ValueErrors; the others are what reading a bad or
 # damaged file raises in the standard library and the libraries we read files with.
@@ -24,3 +25,14 @@ def write_crash_log(error: BaseException) -> Path:
     path = Path(tempfile.gettempdir()) / f"lstmlab-error-{time.strftime('%Y%m%d-%H%M%S')}.log"
     path.write_text("".join(traceback.format_exception(error)), encoding="utf-8")
     return path
+
+
+def printable(text: str) -> str:
+    """``text`` with control characters (an escape sequence that would clear the terminal, say)
+    written as Python escapes, for messages that echo what the user typed::
+
+        >>> printable("王\x1b[2J and a tab\t")
+        '王\\x1b[2J and a tab\\t'
+    """
+    return "".join(repr(character)[1:-1] if unicodedata.category(character) == "Cc" and character != "\n"
+                   else character for character in text)

@@ -18,7 +18,7 @@ import sys
 import time
 from typing import Callable
 
-from models.distributed import DistributionError
+from lstmlab.models.distributed import DistributionError
 
 logger = logging.getLogger(__name__)
 
@@ -112,7 +112,7 @@ def launch_local_processes(count: int, arguments: list[str], poll_seconds: float
     :class:`DistributionError` naming the first process that fails (after stopping the rest).
     ``on_start`` gets the processes once started (tests use it to kill one).
     """
-    command = [sys.executable, "-m", "pipeline.cli"]
+    command = [sys.executable, "-m", "lstmlab.pipeline.cli"]
     processes = start_processes(count, [*command, *arguments], [*command, "-q", *arguments])
     if on_start:
         on_start(processes)

@@ -7,7 +7,7 @@ A manifest is ``RUN/manifests/<stage>.json``::
      "outputs": {"tokens.txt": "<sha256>"}, "seconds": 2.4, "details": {...}}
 
 ``key`` hashes everything that decides the output (inputs, settings, the source of every
-project module the stage's code reaches, version, and the keys of the stages before it), so a stage is skipped exactly when its key is unchanged
+project module the stage's code reaches (:func:`lstmlab.pipeline.imports.code_hash`), version, and the keys of the stages before it), so a stage is skipped exactly when its key is unchanged
 and its outputs are still the files it wrote.
 """
 
@@ -18,24 +18,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from pipeline import __version__
-from pipeline.files import sha256_of_path, write_text_atomic
-from pipeline.imports import project_imports, source_file
-from pipeline.run_folder import manifest_path
-
-
-def code_hash(module: str) -> tuple[str, list[str]]:
-    """SHA-256 over the source of ``module`` and every project module it imports, transitively.
-
-    Returns ``(hash, module names)``; the list goes into the manifest so a reader can see what
-    the key covers.
-    """
-    modules = project_imports(module)
-    digest = hashlib.sha256()
-    for name in modules:
-        digest.update(name.encode("utf-8"))
-        digest.update(source_file(name).read_bytes())
-    return digest.hexdigest(), modules
+from lstmlab.pipeline import __version__
+from lstmlab.pipeline.files import sha256_of_path, write_text_atomic
+from lstmlab.pipeline.run_folder import manifest_path
 
 
 def stage_key(inputs: dict[str, str], settings: dict[str, Any], code: str, upstream: list[str]) -> str:

@@ -23,12 +23,15 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from corpus.windows import WindowSplit, split_at_boundaries
-from pipeline.config import PipelineConfig, load_config
-from pipeline.files import sha256_of_path
+from lstmlab.corpus.windows import WindowSplit, split_at_boundaries
+from lstmlab.pipeline.files import sha256_of_path
+
+if TYPE_CHECKING:  # the type only: reading a run folder does not need the settings code
+    from lstmlab.pipeline.config import PipelineConfig
 
 RUN_RECORD = "run.json"
 CONFIG = "config.toml"
@@ -57,7 +60,7 @@ class RunContext:
 
     run_dir: Path
     corpus: Path
-    config: PipelineConfig
+    config: "PipelineConfig"
     progress: bool = True
 
     def path(self, name: str) -> Path:
@@ -155,11 +158,6 @@ def load_vectors(run_dir: Path):
     return KeyedVectors.load(str(path))
 
 
-def model_path(run_dir: Path) -> Path:
-    """``RUN/model.keras``, which must exist (read it with :func:`models.next_word.load_next_word_model`)."""
-    return _require(run_dir / MODEL, f"train first: lstmlab train {run_dir}")
-
-
 def predictor_path(run_dir: Path) -> Path:
     """``RUN/predictor.npz``, which must exist (read it with ``NumpyNextWordPredictor.load``)."""
     return _require(run_dir / PREDICTOR, f"train first: lstmlab train {run_dir}")
@@ -178,14 +176,6 @@ def recorded_corpus(run_dir: Path) -> Path:
 def record_corpus_text(corpus: Path) -> str:
     """The text of ``run.json`` for a folder made from ``corpus``."""
     return json.dumps({"corpus": str(corpus)}, ensure_ascii=False) + "\n"
-
-
-def run_folder_config(run_dir: Path, config_file: str | None = None, overrides: list[str] | tuple = (),
-                      preset: str | None = None) -> PipelineConfig:
-    """The config of an existing run folder, with a config file, preset and overrides on top."""
-    if config_file is None and preset is None and (run_dir / CONFIG).is_file():
-        config_file = str(run_dir / CONFIG)
-    return load_config(config_file, overrides, preset)
 
 
 def read_json(run_dir: Path, name: str) -> dict:

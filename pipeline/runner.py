@@ -16,12 +16,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from pipeline import run_folder
-from pipeline.config import DistributeConfig, PipelineConfig, hashed_settings, to_toml
-from pipeline.files import remove_partial_files, run_folder_lock, sha256_of_path, write_text_atomic
-from pipeline.manifest import code_hash, outputs_intact, stage_key, write_manifest
-from pipeline.run_folder import RunContext, RunFolderError, read_manifest
-from pipeline.stages import STAGE_NAMES, STAGES, Stage
+from lstmlab.pipeline import run_folder
+from lstmlab.pipeline.config import DistributeConfig, PipelineConfig, hashed_settings, to_toml
+from lstmlab.pipeline.files import remove_partial_files, run_folder_lock, sha256_of_path, write_text_atomic
+from lstmlab.pipeline.imports import code_hash
+from lstmlab.pipeline.manifest import outputs_intact, stage_key, write_manifest
+from lstmlab.pipeline.run_folder import RunContext, RunFolderError, read_manifest
+from lstmlab.pipeline.stages import STAGE_NAMES, STAGES, Stage
 
 logger = logging.getLogger(__name__)
 

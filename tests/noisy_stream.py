@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from corpus.windows import WindowSplit, split_windows
+from lstmlab.corpus.windows import WindowSplit, split_windows
 
 WINDOW = 8
 

@@ -7,10 +7,10 @@ import sys
 
 import pytest
 
-from pipeline.bench_pairs import alternating_rates, rates_by_turns, round_ratios
-from pipeline.bench_timing import lstm_training_flops_per_window
-from pipeline.cli import main
-from pipeline.config import default_workers
+from lstmlab.bench.pairs import alternating_rates, rates_by_turns, round_ratios
+from lstmlab.bench.timing import lstm_training_flops_per_window
+from lstmlab.pipeline.cli import main
+from lstmlab.pipeline.machine import default_workers
 from tests.conftest import corpus_file
 
 
@@ -28,7 +28,7 @@ def test_alternating_rates_take_turns_after_one_warm_up_each():
 def _turn_worker(name: str, log) -> list[str]:
     """A worker serving turns whose run appends its name to ``log``."""
     code = ("import json, sys\n"
-            "from pipeline.bench_pairs import serve_turns\n"
+            "from lstmlab.bench.pairs import serve_turns\n"
             f"run = lambda: open({str(log)!r}, 'a', encoding='utf-8').write({name!r})\n"
             "rates = serve_turns(run, 2.0, sys.stdin, sys.stdout)\n"
             "print(json.dumps({'rates': rates, 'peak_rss_mb': 1.0}))")
@@ -67,14 +67,14 @@ def test_quick_bench_measures_every_row(tmp_path, capsys):
     for name in ("fix-encoding", "segment, 1 worker", "word2vec (blog settings, 15 epochs)",
                  "train keras default preset (every position, softmax, Adam), batch 128",
                  "generate nearest word (the blog's)", "generate default sampling",
-                 f"train jax default, 1 process x {cores} threads", "train jax seed preset (MSE, SGD), batch 10"):
+                 f"train jax default, 1 process x {cores} threads", "train jax blog preset (MSE, SGD), batch 10"):
         row = rows[name]
         assert row["median"] > 0 and row["low"] <= row["median"] <= row["high"], name
         assert 10 < row["peak_rss_mb"] < 4000, name
     assert report["flops_per_window"] == 38_400_000
     assert [pair["label"] for pair in report["pairs"]] == [
         "default preset (every position, softmax, Adam), batch 128", "MSE, SGD, batch 128",
-        "seed preset (MSE, SGD), batch 10", "seed preset (MSE, SGD), batch 10 on JAX"]
+        "blog preset (MSE, SGD), batch 10", "blog preset (MSE, SGD), batch 10 on JAX"]
     for pair in report["pairs"]:  # 3 rounds each with --quick; the rows summarise the same rates
         assert len(pair["keras_rates"]) == 3 and rows[pair["keras"]]["median"] == sorted(pair["keras_rates"])[1]
     printed = capsys.readouterr().out

@@ -7,11 +7,11 @@ import json
 import numpy as np
 import pytest
 
-from corpus.windows import split_windows, window_batch
-from models.calibration import HeldOutCosines, fit_scale, mean_negative_log_likelihood
-from models.predictor import NumpyNextWordPredictor
-from models.settings import NextWordSettings, TrainingSchedule
-from models.training import train_next_word
+from lstmlab.corpus.windows import split_windows, window_batch
+from lstmlab.models.calibration import HeldOutCosines, fit_scale, mean_negative_log_likelihood
+from lstmlab.models.predictor import NumpyNextWordPredictor
+from lstmlab.models.settings import NextWordSettings, TrainingSchedule
+from lstmlab.models.training import train_next_word
 from tests.noisy_stream import WINDOW, noisy_periodic_stream
 
 
@@ -69,7 +69,7 @@ def test_training_keeps_the_scale_fitted_on_validation_at_the_kept_epoch(tmp_pat
     top-1 / top-10 are those of the uncalibrated model (a scale changes no ranking)."""
     ids, split, vectors = noisy_periodic_stream()
     settings = NextWordSettings(lstm_units=32, learning_rate=0.01)
-    schedule = TrainingSchedule(batch_size=32, epochs=4, metric_windows=100_000, seed=3)  # every validation window
+    schedule = TrainingSchedule(batch_size=32, epochs=4, metric_windows=100_000, rng_seed=3)  # every validation window
     model, history = train_next_word(ids, split, WINDOW, vectors, settings, schedule, tmp_path, verbose=0)
 
     for calibrated, trained in zip(history["heldout_perplexity"], history["heldout_perplexity_trained_scale"]):
@@ -91,7 +91,7 @@ def test_without_calibration_the_trained_scale_is_kept(tmp_path):
     split = split_windows(len(ids), 8, 0.1, 0.05)
     vectors = np.random.default_rng(1).normal(size=(40, 16)).astype(np.float32)
     settings = NextWordSettings(lstm_units=16, learning_rate=0.01, calibrate_scale=False)
-    schedule = TrainingSchedule(batch_size=32, epochs=1, metric_windows=200, seed=3)
+    schedule = TrainingSchedule(batch_size=32, epochs=1, metric_windows=200, rng_seed=3)
     model, history = train_next_word(ids, split, 8, vectors, settings, schedule, tmp_path, verbose=0)
     assert "heldout_scale" not in history and "scale" not in json.loads((tmp_path / "best.json").read_text("utf-8"))
     trained_scale = float(np.exp(np.asarray(model.get_layer("cosine_logits").log_scale)))

@@ -9,9 +9,9 @@ import tarfile
 import numpy as np
 import pytest
 
-from models.demos.cifar import build_lenet, channel_statistics, normalise, per_class_accuracy
-from models.demos.cifar_data import CLASS_NAMES, CifarDataError, load_cifar, load_tfds
-from pipeline.cli import main
+from lstmlab.models.demos.cifar import build_lenet, channel_statistics, normalise, per_class_accuracy
+from lstmlab.models.demos.cifar_data import CLASS_NAMES, CifarDataError, load_cifar, load_tfds
+from lstmlab.pipeline.cli import main
 
 
 def random_images(count: int, seed: int) -> tuple[np.ndarray, np.ndarray]:

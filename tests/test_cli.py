@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.cli import main
+from lstmlab.pipeline.cli import main
 from tests.conftest import corpus_file
 
 
@@ -48,7 +48,7 @@ def test_segment_command(tmp_path, capsys):
 
 
 def test_config_show_prints_effective_settings(capsys):
-    assert main(["config", "show", "--preset", "seed", "--set", "train.epochs=2"]) == 0
+    assert main(["config", "show", "--preset", "blog", "--set", "train.epochs=2"]) == 0
     out = capsys.readouterr().out
     assert 'loss = "mse"' in out and "epochs = 2" in out
 

@@ -4,19 +4,19 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.config import ConfigError, hashed_settings, load_config, parse_override, to_toml
+from lstmlab.pipeline.config import ConfigError, hashed_settings, load_config, parse_override, to_toml
 
 
-def test_defaults_and_seed_preset():
+def test_defaults_and_blog_preset():
     assert load_config().train.loss == "softmax"
-    seed = load_config(preset="seed").train
-    assert (seed.loss, seed.optimizer, seed.learning_rate, seed.batch_size) == ("mse", "sgd", 0.1, 10)
+    blog = load_config(preset="blog").train
+    assert (blog.loss, blog.optimizer, blog.learning_rate, blog.batch_size) == ("mse", "sgd", 0.1, 10)
     assert load_config().word2vec.window == 8 and load_config().word2vec.negative == 25
 
 
 def test_file_then_overrides(tmp_path):
     path = tmp_path / "lab.toml"
-    path.write_text('preset = "seed"\n[train]\nepochs = 3\n[fix-encoding]\nerrors = "replace"\n', encoding="utf-8")
+    path.write_text('preset = "blog"\n[train]\nepochs = 3\n[fix-encoding]\nerrors = "replace"\n', encoding="utf-8")
     config = load_config(path, ["train.epochs=7", "segment.hmm=false", "train.learning_rate=1"])
     assert config.train.epochs == 7 and config.train.loss == "mse"
     assert config.fix_encoding.errors == "replace"
@@ -46,14 +46,14 @@ def test_unknown_preset_and_bad_file(tmp_path):
 
 
 def test_toml_round_trip(tmp_path):
-    config = load_config(preset="seed", overrides=['generate.seed_text="宝玉"'])
+    config = load_config(preset="blog", overrides=['generate.seed_text="宝玉"'])
     path = tmp_path / "round.toml"
     path.write_text(to_toml(config), encoding="utf-8")
     assert load_config(path) == config
 
 
 def test_bare_word_override_is_a_string():
-    assert parse_override("train.loss=cosine") == ("train", "loss", "cosine")
+    assert parse_override("train.loss=mse") == ("train", "loss", "mse")
 
 
 def test_worker_counts_are_not_part_of_the_cache_key():

@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from models.demos.adder import AdderSettings, exact_match_accuracy, train_adder
-from models.demos.binary import addition_examples, all_pairs, from_bits, random_sums, to_bits
-from models.demos.numpy_demos import NumpyAdderRNN, train_numpy_adder, train_numpy_sequence
+from lstmlab.models.demos.adder import AdderSettings, exact_match_accuracy, train_adder
+from lstmlab.models.demos.binary import addition_examples, all_pairs, from_bits, random_sums, to_bits
+from lstmlab.models.demos.numpy_demos import NumpyAdderRNN, train_numpy_adder, train_numpy_sequence
 from tests.gradcheck import numeric_gradient
-from models.demos.primes import PRIMES_BELOW_100, SequenceSettings, primes_sequence, toy_sequence, train_sequence
+from lstmlab.models.demos.primes import PRIMES_BELOW_100, SequenceSettings, primes_sequence, toy_sequence, train_sequence
 
 
 def test_bits_round_trip_least_significant_first():
@@ -67,7 +67,7 @@ def test_keras_primes_loss_falls():
 
 def test_numpy_and_keras_toy_losses_fall_alike():
     inputs, targets = toy_sequence(seed=2)
-    _, keras_losses = train_sequence(inputs, targets, SequenceSettings(learning_rate=0.1, iterations=100, seed=2))
+    _, keras_losses = train_sequence(inputs, targets, SequenceSettings(learning_rate=0.1, iterations=100, rng_seed=2))
     _, numpy_losses = train_numpy_sequence(inputs, targets, 100, 0.1, 100, seed=2)
     assert keras_losses[-1] < 1e-3
     assert numpy_losses[-1] < 0.01 * numpy_losses[0]

@@ -16,12 +16,12 @@ import keras
 import numpy as np
 import pytest
 
-from corpus.windows import window_batch
-from models.distributed import DistributionError, Shard, start_data_parallel
-from models.predictor import NumpyNextWordPredictor
-from pipeline.cli import main
-from pipeline.launcher import core_shares, launch_local_processes
-from pipeline.run_folder import load_windows
+from lstmlab.corpus.windows import window_batch
+from lstmlab.models.distributed import DistributionError, Shard, start_data_parallel
+from lstmlab.models.predictor import NumpyNextWordPredictor
+from lstmlab.pipeline.cli import main
+from lstmlab.pipeline.launcher import core_shares, launch_local_processes
+from lstmlab.pipeline.run_folder import load_windows
 
 ROOT = Path(__file__).resolve().parents[1]
 pytest.importorskip("jax")
@@ -42,7 +42,7 @@ def windows_run(tmp_path_factory, small_gbk_corpus) -> Path:
 
 
 def _train(run_dir: Path, *flags: str, env: dict | None = None) -> NumpyNextWordPredictor:
-    command = [sys.executable, "-m", "pipeline.cli", "-q", "train", str(run_dir), *SETTINGS, *flags]
+    command = [sys.executable, "-m", "lstmlab.pipeline.cli", "-q", "train", str(run_dir), *SETTINGS, *flags]
     environment = {**os.environ, "KERAS_BACKEND": "jax", "JAX_PLATFORMS": "cpu", "PYTHONPATH": str(ROOT), **(env or {})}
     done = subprocess.run(command, env=environment, capture_output=True, text=True, timeout=TIMEOUT, cwd=ROOT)
     assert done.returncode == 0, done.stderr[-3000:]

@@ -7,7 +7,7 @@ import random
 
 import pytest
 
-from corpus.encoding import (EncodingError, decode_text, fullwidth_to_halfwidth, normalise, strip_indentation,
+from lstmlab.corpus.encoding import (EncodingError, decode_text, fullwidth_to_halfwidth, normalise, strip_indentation,
                              unify_quotes)
 from tests.conftest import corpus_file
 

@@ -29,7 +29,7 @@ KILLS = 4
 
 
 def _command(corpus: Path, run_dir: Path) -> list[str]:
-    return [sys.executable, "-m", "pipeline.cli", "-q", "run", str(corpus), "--run-dir", str(run_dir), *TINY]
+    return [sys.executable, "-m", "lstmlab.pipeline.cli", "-q", "run", str(corpus), "--run-dir", str(run_dir), *TINY]
 
 
 def _environment() -> dict[str, str]:

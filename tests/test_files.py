@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from pipeline.files import atomic_output, run_folder_lock
+from lstmlab.pipeline.files import atomic_output, run_folder_lock
 
 
 def test_atomic_output_leaves_nothing_when_the_writer_fails(tmp_path):
@@ -45,8 +45,8 @@ def test_second_process_is_refused_the_lock(tmp_path):
 
 
 def test_a_killed_writers_partial_file_is_removed_by_the_next_run(tmp_path, small_gbk_corpus):
-    from pipeline.config import load_config
-    from pipeline.runner import run_pipeline
+    from lstmlab.pipeline.config import load_config
+    from lstmlab.pipeline.runner import run_pipeline
 
     run_dir = tmp_path / "run"
     run_dir.mkdir()

@@ -6,9 +6,9 @@ import keras
 import numpy as np
 import pytest
 
-from models.fused_lstm import FusedLSTM
-from models.next_word import build_next_word_model, compile_next_word_model, jit_compile_setting
-from models.settings import NextWordSettings
+from lstmlab.models.fused_lstm import FusedLSTM
+from lstmlab.models.next_word import build_next_word_model, compile_next_word_model, jit_compile_setting
+from lstmlab.models.settings import NextWordSettings
 
 STEPS, FEATURES, UNITS, BATCH = 7, 5, 6, 4
 

@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 from gensim.models import KeyedVectors
 
-from models.settings import Word2VecSettings
-from models.word2vec import load_vectors_file, train_word2vec
-from pipeline.cli import main
-from pipeline.config import load_config
-from pipeline.runner import run_pipeline
+from lstmlab.models.settings import Word2VecSettings
+from lstmlab.models.word2vec import load_vectors_file, train_word2vec
+from lstmlab.pipeline.cli import main
+from lstmlab.pipeline.config import load_config
+from lstmlab.pipeline.runner import run_pipeline
 
 FAST = ["word2vec.epochs=1", "word2vec.min_count=2", "segment.workers=1"]
 
@@ -120,8 +120,8 @@ def test_an_unexpected_error_names_a_log_and_exits_1(monkeypatch, capsys):
     def explode(args):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr("pipeline.cli.command_config", explode)
-    monkeypatch.setattr("pipeline.cli.build_parser", _parser_with(explode))
+    monkeypatch.setattr("lstmlab.pipeline.cli.command_config", explode)
+    monkeypatch.setattr("lstmlab.pipeline.cli.build_parser", _parser_with(explode))
     assert main(["config", "show"]) == 1
     error = capsys.readouterr().err
     assert "unexpected error: RuntimeError: boom" in error and "lstmlab-error-" in error
@@ -129,7 +129,7 @@ def test_an_unexpected_error_names_a_log_and_exits_1(monkeypatch, capsys):
 
 
 def _parser_with(handler):
-    from pipeline import cli
+    from lstmlab.pipeline import cli
 
     original = cli.build_parser
 

@@ -11,50 +11,67 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.imports import all_project_modules, direct_imports, import_cycles, project_imports
-from pipeline.stages import STAGES
+from lstmlab.pipeline.imports import all_project_modules, direct_imports, import_cycles, project_imports
+from lstmlab.pipeline.stages import STAGES
 
 ROOT = Path(__file__).resolve().parents[1]
-LAYER = {"corpus": 0, "models": 1, "pipeline": 2}
+# The layers, bottom up; the package root and the bench sit on top and may import any of them.
+LAYER = {"corpus": 0, "models": 1, "pipeline": 2, "bench": 2}
+
+
+def _layer(module: str) -> int:
+    parts = module.split(".")
+    return LAYER.get(parts[1], 3) if len(parts) > 1 else 3
 
 
 def test_no_import_cycle_among_project_modules():
-    modules = all_project_modules(ROOT)
-    assert len(modules) > 30
+    modules = all_project_modules()
+    assert len(modules) > 60
     assert import_cycles(modules) == []
 
 
 def test_the_cycle_finder_finds_a_cycle(tmp_path, monkeypatch):
-    package = tmp_path / "corpus"
+    package = tmp_path / "lstmlab_cycle"
     package.mkdir()
     (package / "__init__.py").write_text("", encoding="utf-8")
-    (package / "first.py").write_text("from corpus import second\n", encoding="utf-8")
-    (package / "second.py").write_text("def f():\n    import corpus.first\n", encoding="utf-8")
+    (package / "first.py").write_text("from lstmlab.pipeline import second\n", encoding="utf-8")
+    (package / "second.py").write_text("def f():\n    import lstmlab.pipeline.first\n", encoding="utf-8")
     monkeypatch.syspath_prepend(str(tmp_path))
-    for name in [n for n in sys.modules if n == "corpus" or n.startswith("corpus.")]:
-        monkeypatch.delitem(sys.modules, name)
+    import lstmlab.pipeline
+
+    monkeypatch.setattr(lstmlab.pipeline, "__path__", [*lstmlab.pipeline.__path__, str(package)])
     direct_imports.cache_clear()
     try:
-        assert import_cycles(["corpus.first"]) == [["corpus.first", "corpus.second", "corpus.first"]]
+        assert import_cycles(["lstmlab.pipeline.first"]) == [
+            ["lstmlab.pipeline.first", "lstmlab.pipeline.second", "lstmlab.pipeline.first"]]
     finally:
         direct_imports.cache_clear()
 
 
 def test_imports_only_point_down_the_layers():
-    upward = [(module, imported) for module in all_project_modules(ROOT) for imported in direct_imports(module)
-              if LAYER[imported.split(".")[0]] > LAYER[module.split(".")[0]]]
+    upward = [(module, imported) for module in all_project_modules() for imported in direct_imports(module)
+              if _layer(imported) > _layer(module)]
     assert upward == []
+
+
+def test_stages_do_not_import_each_other():
+    stage_modules = {stage.code_module for stage in STAGES}
+    for stage in STAGES:
+        assert set(project_imports(stage.code_module)) & stage_modules == {stage.code_module}
 
 
 def test_stage_code_covers_what_the_stage_reaches():
     train = project_imports(next(s for s in STAGES if s.name == "train").code_module)
     # the held-out metric that picks the saved checkpoint, and what it uses
-    for module in ("models.callbacks", "models.predictor", "models.decoding", "models.numpy_lstm",
-                   "corpus.scoring", "corpus.windows", "models.generation"):
-        assert module in train
-    windows = project_imports("pipeline.stages.windows")
-    assert "corpus.windows" in windows and "models.training" not in windows
-    assert "corpus.segment" in project_imports("pipeline.stages.generate")
+    for module in ("callbacks", "predictor", "decoding", "numpy_lstm", "generation"):
+        assert f"lstmlab.models.{module}" in train
+    assert "lstmlab.corpus.scoring" in train and "lstmlab.corpus.windows" in train
+    windows = project_imports("lstmlab.pipeline.stages.windows")
+    assert "lstmlab.corpus.windows" in windows and "lstmlab.models.training" not in windows
+    assert "lstmlab.corpus.segment" in project_imports("lstmlab.pipeline.stages.generate")
+    # the settings' code is not fix-encoding's: their values are in its key
+    fix = project_imports("lstmlab.pipeline.stages.fix_encoding")
+    assert "lstmlab.pipeline.config" not in fix and "lstmlab.models.settings" not in fix
 
 
 TINY = ["--set", "word2vec.epochs=1", "--set", "word2vec.min_count=2", "--set", "segment.workers=1",
@@ -64,9 +81,10 @@ TINY = ["--set", "word2vec.epochs=1", "--set", "word2vec.min_count=2", "--set", 
 
 
 def _run_copy(source: Path, corpus: Path, run_dir: Path) -> dict[str, str]:
-    """``lstmlab run`` from the source copy in ``source``; returns each stage's status."""
-    code = ("import sys, pipeline; from pipeline.cli import main; print('source', pipeline.__file__); "
-            "sys.exit(main(sys.argv[1:]))")
+    """``lstmlab run`` from the source copy in ``source`` (``source/lstmlab`` is the package);
+    returns each stage's status."""
+    code = ("import sys, lstmlab.pipeline; from lstmlab.pipeline.cli import main; "
+            "print('source', lstmlab.pipeline.__file__); sys.exit(main(sys.argv[1:]))")
     env = {**os.environ, "PYTHONPATH": str(source)}
     done = subprocess.run([sys.executable, "-c", code, "run", str(corpus), "--run-dir", str(run_dir), *TINY],
                           cwd=source, env=env, capture_output=True, text=True, timeout=600)
@@ -79,19 +97,32 @@ def _run_copy(source: Path, corpus: Path, run_dir: Path) -> dict[str, str]:
     return statuses
 
 
+def _copy_package(source: Path) -> None:
+    """The package as a wheel lays it out: ``source/lstmlab/{corpus,models,pipeline,bench}``."""
+    shutil.copytree(ROOT / "lstmlab", source / "lstmlab", ignore=shutil.ignore_patterns("__pycache__"))
+    for package, folder in (("corpus", "corpus"), ("models", "models"), ("pipeline", "pipeline"),
+                            ("bench", "benchmarks")):
+        shutil.copytree(ROOT / folder, source / "lstmlab" / package, ignore=shutil.ignore_patterns("__pycache__"))
+
+
 @pytest.mark.slow
-def test_editing_a_module_train_reaches_indirectly_reruns_train_and_later(tmp_path, small_gbk_corpus):
+def test_a_docstring_edit_reruns_nothing_and_a_code_edit_reruns_train_and_later(tmp_path, small_gbk_corpus):
     source = tmp_path / "src"
-    for package in ("corpus", "models", "pipeline"):
-        shutil.copytree(ROOT / package, source / package, ignore=shutil.ignore_patterns("__pycache__"))
+    _copy_package(source)
     run_dir = tmp_path / "run"
     first = _run_copy(source, small_gbk_corpus, run_dir)
     assert set(first.values()) == {"ran"} and len(first) == 7
     manifest = json.loads((run_dir / "manifests" / "train.json").read_text(encoding="utf-8"))
-    assert "models.callbacks" in manifest["code_modules"]
+    assert "lstmlab.models.callbacks" in manifest["code_modules"]
 
-    callbacks = source / "models" / "callbacks.py"
-    callbacks.write_text(callbacks.read_text(encoding="utf-8") + "\n# an edit\n", encoding="utf-8")
-    second = _run_copy(source, small_gbk_corpus, run_dir)
-    assert second == {"fix-encoding": "skipped", "segment": "skipped", "word2vec": "skipped", "windows": "skipped",
-                      "train": "ran", "evaluate": "ran", "generate": "ran"}
+    callbacks = source / "lstmlab" / "models" / "callbacks.py"
+    text = callbacks.read_text(encoding="utf-8")
+    first_docstring_line = text.index('"""') + 3
+    callbacks.write_text(text[:first_docstring_line] + "An edited docstring. " + text[first_docstring_line:]
+                         + "\n# an edited comment\n", encoding="utf-8")
+    assert set(_run_copy(source, small_gbk_corpus, run_dir).values()) == {"skipped"}
+
+    callbacks.write_text(callbacks.read_text(encoding="utf-8") + "\nUNUSED_CONSTANT = 1\n", encoding="utf-8")
+    third = _run_copy(source, small_gbk_corpus, run_dir)
+    assert third == {"fix-encoding": "skipped", "segment": "skipped", "word2vec": "skipped", "windows": "skipped",
+                     "train": "ran", "evaluate": "ran", "generate": "ran"}

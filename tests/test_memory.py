@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from models.memory import TrainingMemory, fit_memory_mixture, top_k_columns
-from models.numpy_lstm import NumpyLSTM
-from models.predictor import NumpyNextWordPredictor
+from lstmlab.models.memory import TrainingMemory, fit_memory_mixture, top_k_columns
+from lstmlab.models.numpy_lstm import NumpyLSTM
+from lstmlab.models.predictor import NumpyNextWordPredictor
 
 VOCABULARY, LENGTH = 30, 6
 

@@ -7,8 +7,8 @@ from collections import Counter, defaultdict
 import numpy as np
 import pytest
 
-from corpus.baselines import AddOneUnigram, InterpolatedBigram, unigram_ranking
-from corpus.ngram import KneserNey, modified_discounts
+from lstmlab.corpus.baselines import AddOneUnigram, InterpolatedBigram, unigram_ranking
+from lstmlab.corpus.ngram import KneserNey, modified_discounts
 
 
 def naive_kneser_ney(train: list[int], vocabulary_size: int, order: int):
@@ -109,7 +109,7 @@ def test_interpolation_weight_recovers_the_mixture_targets_were_drawn_from():
     """Targets drawn from 0.3 p1 + 0.7 p2 (two fixed random distributions over 50 words): the
     weight fitted from the probabilities each gave the targets is 0.3, and no weight on a grid
     gives a lower mean negative log-likelihood."""
-    from corpus.interpolation import fit_interpolation_weight, mixture_negative_log_likelihood
+    from lstmlab.corpus.interpolation import fit_interpolation_weight, mixture_negative_log_likelihood
 
     rng = np.random.default_rng(0)
     p1, p2 = rng.dirichlet(np.full(50, 0.3), size=2)
@@ -123,7 +123,7 @@ def test_interpolation_weight_recovers_the_mixture_targets_were_drawn_from():
 
 
 def test_linear_mixture_of_kneser_ney_and_unigram_is_a_distribution():
-    from corpus.interpolation import LinearMixture, fit_interpolation_weight
+    from lstmlab.corpus.interpolation import LinearMixture, fit_interpolation_weight
 
     train = np.random.default_rng(1).integers(0, 30, 2000)
     kneser_ney, unigram = KneserNey(train, 30, 3), AddOneUnigram(train, 30)

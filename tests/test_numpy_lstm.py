@@ -7,7 +7,7 @@ import keras
 import numpy as np
 import pytest
 
-from models.numpy_lstm import NumpyLSTM
+from lstmlab.models.numpy_lstm import NumpyLSTM
 from tests.gradcheck import numeric_gradient
 
 D, H, B, T = 3, 4, 2, 5

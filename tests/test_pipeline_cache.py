@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from pipeline.config import load_config
-from pipeline.runner import run_pipeline
+from lstmlab.pipeline.config import load_config
+from lstmlab.pipeline.runner import run_pipeline
 
 FAST = ["word2vec.epochs=1", "word2vec.min_count=2", "segment.workers=1"]
 
@@ -31,7 +31,7 @@ def test_second_run_skips_and_changed_setting_reruns_only_later_stages(tmp_path,
                                       progress=False)).values()) == {"skipped"}
 
     changed = load_config(overrides=[*FAST, "segment.hmm=false"])
-    with caplog.at_level("INFO", logger="pipeline.runner"):
+    with caplog.at_level("INFO", logger="lstmlab.pipeline.runner"):
         statuses = _statuses(run_pipeline(small_gbk_corpus, run_dir, changed, until="windows", progress=False))
     assert statuses == {"fix-encoding": "skipped", "segment": "ran", "word2vec": "ran", "windows": "ran"}
     reasons = [record.getMessage() for record in caplog.records if "runs again" in record.getMessage()]
@@ -44,7 +44,7 @@ def test_a_damaged_output_is_rebuilt(tmp_path, small_gbk_corpus, caplog):
     config = load_config(overrides=FAST)
     run_pipeline(small_gbk_corpus, run_dir, config, until="segment", progress=False)
     (run_dir / "tokens.txt").write_text("damaged", encoding="utf-8")
-    with caplog.at_level("INFO", logger="pipeline.runner"):
+    with caplog.at_level("INFO", logger="lstmlab.pipeline.runner"):
         statuses = _statuses(run_pipeline(small_gbk_corpus, run_dir, config, until="segment", progress=False))
     assert statuses == {"fix-encoding": "skipped", "segment": "ran"}
     assert any("segment runs again: its outputs were changed or removed" in r.getMessage() for r in caplog.records)

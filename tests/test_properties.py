@@ -12,9 +12,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from models.settings import SettingsError
-from pipeline.cli import main
-from pipeline.config import ConfigError, PipelineConfig, load_config
+from lstmlab.models.settings import SettingsError
+from lstmlab.pipeline.cli import main
+from lstmlab.pipeline.config import ConfigError, PipelineConfig, load_config
 
 BOUNDED = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 

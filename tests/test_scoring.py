@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from corpus.scoring import score_log_probabilities, target_ranks
+from lstmlab.corpus.scoring import score_log_probabilities, target_ranks
 
 
 def ranking(scores: np.ndarray) -> np.ndarray:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from corpus.segment import DictionaryError, Segmenter, read_user_dictionary, segment_text
+from lstmlab.corpus.segment import DictionaryError, Segmenter, read_user_dictionary, segment_text
 
 
 @pytest.fixture(scope="module")

@@ -6,11 +6,11 @@ import keras
 import numpy as np
 import pytest
 
-from corpus.windows import window_batch
-from models.predictor import NumpyNextWordPredictor
-from models.settings import NextWordSettings, TrainingSchedule
-from models.training import train_next_word
-from models.weight_averaging import EpochSnapshots, average_weights, keep_best_average, snapshot_path
+from lstmlab.corpus.windows import window_batch
+from lstmlab.models.predictor import NumpyNextWordPredictor
+from lstmlab.models.settings import NextWordSettings, TrainingSchedule
+from lstmlab.models.training import train_next_word
+from lstmlab.models.weight_averaging import EpochSnapshots, average_weights, keep_best_average, snapshot_path
 from tests.noisy_stream import WINDOW, noisy_periodic_stream
 
 
@@ -62,7 +62,7 @@ def test_training_reports_the_figures_of_the_weights_it_kept(tmp_path):
     """The noisy periodic stream; the kept weights (an epoch or an average) score on the
     validation windows what ``history["kept"]`` says, and no epoch scored better."""
     ids, split, vectors = noisy_periodic_stream()
-    schedule = TrainingSchedule(batch_size=32, epochs=6, metric_windows=100_000, seed=3)  # every validation window
+    schedule = TrainingSchedule(batch_size=32, epochs=6, metric_windows=100_000, rng_seed=3)  # every validation window
     model, history = train_next_word(ids, split, WINDOW, vectors, NextWordSettings(lstm_units=32, learning_rate=0.01),
                                      schedule, tmp_path, verbose=0)
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from corpus.baselines import bigram_table, top_k_accuracy, unigram_ranking
-from corpus.windows import sequence_batch, split_at_boundaries, split_windows, token_ids, window_batch
+from lstmlab.corpus.baselines import bigram_table, top_k_accuracy, unigram_ranking
+from lstmlab.corpus.windows import sequence_batch, split_at_boundaries, split_windows, token_ids, window_batch
 
 
 def test_token_ids_skip_unknown_words():
@@ -59,7 +59,7 @@ def test_baselines_on_a_known_stream():
 
 
 def test_sequence_batches_stay_inside_their_part_and_cover_it():
-    from models.window_data import SequenceBatches
+    from lstmlab.models.window_data import SequenceBatches
 
     batches = SequenceBatches(np.arange(1000, dtype=np.int32), 100, 600, 20, batch_size=7, shuffle=True, seed=1)
     offsets = set()

@@ -6,15 +6,15 @@ import numpy as np
 import pytest
 from gensim.models import KeyedVectors
 
-from models.settings import Word2VecSettings
-from corpus.text import close_matches
-from models.word2vec import (VectorsFileError, load_c_binary, save_c_binary,
+from lstmlab.models.settings import Word2VecSettings
+from lstmlab.corpus.text import close_matches
+from lstmlab.models.word2vec import (VectorsFileError, load_c_binary, save_c_binary,
                              train_word2vec)
 
 
 @pytest.fixture(scope="module")
 def small_vectors(tmp_path_factory, rulinwaishi_text) -> KeyedVectors:
-    from corpus.segment import Segmenter, segment_text
+    from lstmlab.corpus.segment import Segmenter, segment_text
 
     tokens = tmp_path_factory.mktemp("w2v") / "tokens.txt"
     tokens.write_text(segment_text(rulinwaishi_text[:60_000], Segmenter()), encoding="utf-8")
@@ -66,10 +66,10 @@ def test_close_matches_share_characters(small_vectors):
 
 
 def test_rare_words_train_as_one_unknown_word_that_the_id_stream_keeps(tmp_path):
-    from corpus.vocabulary import UNKNOWN
-    from corpus.windows import token_ids
-    from pipeline.config import Word2VecConfig
-    from pipeline.stages.word2vec import word2vec_files
+    from lstmlab.corpus.vocabulary import UNKNOWN
+    from lstmlab.corpus.windows import token_ids
+    from lstmlab.pipeline.config import Word2VecConfig
+    from lstmlab.pipeline.stages.word2vec import word2vec_files
 
     lines = ["宝玉 笑 道 ： 好 妹妹 。", "黛玉 笑 道 ： 好 哥哥 。"] * 20 + ["袭人 道 ： 晴雯 来 了 ， 走 罢 。"]
     tokens = tmp_path / "tokens.txt"

@@ -18,12 +18,12 @@ from dataclasses import dataclass
 import keras
 import numpy as np
 
-from models.demos.cifar_data import CLASS_NAMES
+from lstmlab.models.demos.cifar_data import CLASS_NAMES
 
 
 @dataclass
 class CifarSettings:
-    """The ``seed`` preset is Torch's StochasticGradient: SGD lr 0.001, batch 1, 5 epochs."""
+    """The ``blog`` preset is Torch's StochasticGradient: SGD lr 0.001, batch 1, 5 epochs."""
 
     learning_rate: float = 0.01
     momentum: float = 0.9
@@ -31,13 +31,13 @@ class CifarSettings:
     epochs: int = 15
     cosine_decay: bool = True
     flip_augmentation: bool = True
-    seed: int = 0
+    rng_seed: int = 0
 
 
 # Presets are overrides of the defaults above.
 PRESETS: dict[str, dict] = {
     "default": {},
-    "seed": {"learning_rate": 0.001, "momentum": 0.0, "batch_size": 1, "epochs": 5, "cosine_decay": False,
+    "blog": {"learning_rate": 0.001, "momentum": 0.0, "batch_size": 1, "epochs": 5, "cosine_decay": False,
              "flip_augmentation": False},
 }
 
@@ -116,7 +116,7 @@ class CifarReport:
 
 def train_cifar(data, settings: CifarSettings, callbacks: list | None = None, verbose: int = 2) -> tuple[keras.Model, CifarReport]:
     """Train the LeNet on ``data`` (:class:`models.demos.cifar_data.CifarArrays`) and score it on the test set."""
-    keras.utils.set_random_seed(settings.seed)
+    keras.utils.set_random_seed(settings.rng_seed)
     mean, std = channel_statistics(data.train_images)
     train_x, test_x = normalise(data.train_images, mean, std), normalise(data.test_images, mean, std)
     model = build_lenet(settings.flip_augmentation)

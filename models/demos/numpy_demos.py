@@ -14,8 +14,8 @@ from typing import Callable
 
 import numpy as np
 
-from models.demos.binary import addition_examples, from_bits, random_sums
-from models.numpy_lstm import NumpyLSTM, sigmoid
+from lstmlab.models.demos.binary import addition_examples, from_bits, random_sums
+from lstmlab.models.numpy_lstm import NumpyLSTM, sigmoid
 
 
 class NumpyAdderRNN:

@@ -35,13 +35,13 @@ class SequenceSettings:
     input_dim: int = 50
     learning_rate: float = 0.01
     iterations: int = 10_000
-    seed: int = 0
+    rng_seed: int = 0
 
 
 # Presets are overrides of the defaults above (the blog's next-prime run).
 PRESETS: dict[str, dict] = {
     "primes": {},
-    "toy": {"learning_rate": 0.1, "iterations": 100, "seed": 2},
+    "toy": {"learning_rate": 0.1, "iterations": 100, "rng_seed": 2},
 }
 
 
@@ -97,8 +97,8 @@ def train_sequence(inputs: np.ndarray, targets: np.ndarray, settings: SequenceSe
     step (``iterations + 1`` values). ``report(iteration, loss, predictions (T,))`` is called
     before step 0, every ``report_every`` steps, and after the last step.
     """
-    keras.utils.set_random_seed(settings.seed)
-    model = build_first_unit_lstm(settings.cells, inputs.shape[-1], settings.seed)
+    keras.utils.set_random_seed(settings.rng_seed)
+    model = build_first_unit_lstm(settings.cells, inputs.shape[-1], settings.rng_seed)
     model.compile(optimizer=keras.optimizers.SGD(settings.learning_rate), loss=summed_squared_error)
     losses: list[float] = []
     for iteration in range(settings.iterations):

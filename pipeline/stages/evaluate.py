@@ -21,28 +21,26 @@ from typing import Any
 
 import numpy as np
 
-from corpus.baselines import AddOneUnigram, InterpolatedBigram
-from corpus.interpolation import LinearMixture, fit_interpolation_weight
-from corpus.ngram import KneserNey
-from corpus.scoring import Score, ScoreAccumulator, WithoutWords
-from corpus.vocabulary import unknown_ids
-from corpus.windows import predictable_starts, window_batch
-from corpus.segment import is_punctuation
-from models.generation import TextPairs
-from models.memory import MemoryModel, TrainingMemory, fit_memory_mixture
-from models.predictor import NumpyNextWordPredictor
-from models.sample_report import measure_generation
-from models.settings import DecodingSettings
-from pipeline import run_folder
-from pipeline.files import write_text_atomic
-from pipeline.run_folder import RunContext
-from pipeline.stages.generate import load_text_pairs
+from lstmlab.corpus.baselines import AddOneUnigram, InterpolatedBigram
+from lstmlab.corpus.interpolation import LinearMixture, fit_interpolation_weight
+from lstmlab.corpus.ngram import KneserNey
+from lstmlab.corpus.scoring import Score, ScoreAccumulator, WithoutWords
+from lstmlab.corpus.vocabulary import unknown_ids
+from lstmlab.corpus.windows import predictable_starts, window_batch
+from lstmlab.corpus.segment import is_punctuation
+from lstmlab.models.generation import TextPairs
+from lstmlab.models.memory import MemoryModel, TrainingMemory, fit_memory_mixture
+from lstmlab.models.predictor import NumpyNextWordPredictor
+from lstmlab.models.sample_report import measure_generation
+from lstmlab.models.settings import DecodingSettings
+from lstmlab.pipeline import run_folder
+from lstmlab.pipeline.files import write_text_atomic
+from lstmlab.pipeline.run_folder import RunContext
 
 NGRAM_ORDERS = (2, 3, 4, 5)
 # The generation measures: K seeds (the test part's first windows, 20 words each), L words each.
 GENERATION_SEEDS, GENERATION_LENGTH = 20, 200
-COMPARED_DECODINGS = (DecodingSettings(), DecodingSettings(method="nearest"),
-                      DecodingSettings(method="cosine-sample", temperature=0.8, top_k=10))
+COMPARED_DECODINGS = (DecodingSettings(), DecodingSettings(method="nearest"))
 
 
 def score_side_by_side(models: list, inputs: np.ndarray, targets: np.ndarray,
@@ -161,7 +159,7 @@ def evaluate_run(run_dir: Path, max_windows: int = 0, with_memory: bool = True) 
     rows += [_row(name, score, **extras.get(name, {})) for name, score in zip(models, scores)]
     return {"targets": int(len(test_targets)), "part": "test", "best_ngram": f"Kneser-Ney {best_order}-gram",
             "rows": rows, "generation": measure_decodings(windows, predictor, words,
-                                                          load_text_pairs(run_dir, words))}
+                                                          TextPairs.from_tokens_file(run_dir / run_folder.TOKENS, words))}
 
 
 def memory_mixture(predictor: NumpyNextWordPredictor, memory: TrainingMemory, inputs: np.ndarray,
@@ -183,7 +181,7 @@ def measure_decodings(windows: run_folder.Windows, predictor: NumpyNextWordPredi
     """The generation measures (:func:`models.sample_report.measure_generation`) of the default
     decoding, the blog's nearest word and the earlier cosine sampling, from ``seeds`` evenly
     spaced test windows, beside the test text's own punctuation share; ``pairs``: the neighbouring
-    words the text allows (:func:`pipeline.stages.generate.load_text_pairs`)."""
+    words the text allows (:meth:`lstmlab.models.generation.TextPairs.from_tokens_file`)."""
     starts = windows.split.test_starts
     chosen = starts[np.linspace(0, len(starts) - 1, min(seeds, len(starts))).astype(int)]
     seed_windows, _ = window_batch(windows.ids, chosen, windows.length)

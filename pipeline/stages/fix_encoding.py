@@ -9,13 +9,15 @@ from __future__ import annotations
 import logging
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, TYPE_CHECKING
 
-from corpus.encoding import DecodedText, EncodingError, decode_text, normalise
-from pipeline import run_folder
-from pipeline.config import FixEncodingConfig
-from pipeline.files import atomic_output
-from pipeline.run_folder import RunContext
+from lstmlab.corpus.encoding import DecodedText, EncodingError, decode_text, normalise
+from lstmlab.pipeline import run_folder
+from lstmlab.pipeline.files import atomic_output
+from lstmlab.pipeline.run_folder import RunContext
+
+if TYPE_CHECKING:  # the settings' type only: their values are in the cache key, not the config code
+    from lstmlab.pipeline.config import FixEncodingConfig
 
 logger = logging.getLogger(__name__)
 

@@ -6,9 +6,9 @@ The seed text is segmented over the run's own vocabulary (jieba with the run's w
 their counts as its dictionary, and the run's user dictionary), so it splits into words the
 model knows wherever it can; words still outside the vocabulary are reported and skipped. A
 word follows itself, and a punctuation mark another, only as ``RUN/tokens.txt`` writes them
-(:func:`load_text_pairs`; ``--any-pairs`` lifts it). From Python (a notebook)::
+(:meth:`TextPairs.from_tokens_file`; ``--any-pairs`` lifts it). From Python (a notebook)::
 
-    from pipeline.stages.generate import load_generator
+    from lstmlab.pipeline.stages.generate import load_generator
     generator = load_generator("runs/hongloumeng")
     print(generator.generate("宝玉道", length=100, temperature=1.0, top_p=0.9))
 """
@@ -22,14 +22,15 @@ from typing import Any
 
 import numpy as np
 
-from corpus.segment import Segmenter
-from corpus.text import checked_pairs, close_matches, join_words
-from models.generation import TextPairs, generate
-from models.predictor import NumpyNextWordPredictor
-from models.settings import DecodingSettings
-from pipeline import run_folder
-from pipeline.files import write_text_atomic
-from pipeline.run_folder import RunContext
+from lstmlab.corpus.segment import Segmenter
+from lstmlab.corpus.text import close_matches, join_words
+from lstmlab.models.generation import TextPairs, generate
+from lstmlab.models.predictor import NumpyNextWordPredictor
+from lstmlab.models.settings import DecodingSettings
+from lstmlab.pipeline import run_folder
+from lstmlab.pipeline.config import run_folder_config
+from lstmlab.pipeline.files import write_text_atomic
+from lstmlab.pipeline.run_folder import RunContext
 
 
 class SeedError(ValueError):
@@ -90,22 +91,11 @@ class Generator:
                       unknown, generation.ids, mean)
 
 
-def load_text_pairs(run_dir: Path, words: list[str]) -> TextPairs | None:
-    """Which of the vocabulary ``words`` may follow which in generation, for a word after itself
-    and a punctuation mark after another: the pairs ``RUN/tokens.txt`` writes
-    (:func:`corpus.text.checked_pairs`). None when the run has no tokens.txt (then any)."""
-    path = run_dir / run_folder.TOKENS
-    if not path.exists():
-        return None
-    with open(path, encoding="utf-8") as lines:
-        return TextPairs.from_word_pairs(checked_pairs(lines), words)
-
-
 def load_generator(run_dir: str | Path, settings: DecodingSettings | None = None) -> Generator:
     """A :class:`Generator` for a trained run folder, with the run's ``[generate]`` decoding
     settings unless ``settings`` is given."""
     run_dir = Path(run_dir)
-    config = run_folder.run_folder_config(run_dir)
+    config = run_folder_config(run_dir)
     predictor, words, counts = NumpyNextWordPredictor.load(run_folder.predictor_path(run_dir))
     windows = run_folder.load_windows(run_dir)
     decoding = settings or DecodingSettings(**{f.name: getattr(config.generate, f.name)
@@ -113,7 +103,7 @@ def load_generator(run_dir: str | Path, settings: DecodingSettings | None = None
     segmenter = Segmenter(hmm=False, user_dictionary=config.segment.user_dictionary,
                           keep_punctuation=config.segment.keep_punctuation, vocabulary=dict(zip(words, counts)))
     return Generator(predictor, words, segmenter, windows.length, windows.seed_ids(), decoding,
-                     load_text_pairs(run_dir, words))
+                     TextPairs.from_tokens_file(run_dir / run_folder.TOKENS, words))
 
 
 def run(context: RunContext) -> dict[str, Any]:

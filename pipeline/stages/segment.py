@@ -9,16 +9,19 @@ from __future__ import annotations
 import os
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, TYPE_CHECKING
 
 from tqdm.auto import tqdm
 
-from corpus.encoding import EncodingError
-from corpus.segment import Segmenter, segment_text
-from pipeline import run_folder
-from pipeline.config import SegmentConfig, default_workers
-from pipeline.files import atomic_output
-from pipeline.run_folder import RunContext
+from lstmlab.corpus.encoding import EncodingError
+from lstmlab.corpus.segment import Segmenter, segment_text
+from lstmlab.pipeline import run_folder
+from lstmlab.pipeline.machine import default_workers
+from lstmlab.pipeline.files import atomic_output
+from lstmlab.pipeline.run_folder import RunContext
+
+if TYPE_CHECKING:  # the settings' type only: their values are in the cache key, not the config code
+    from lstmlab.pipeline.config import SegmentConfig
 
 PROGRESS_BAR_BYTES = 2_000_000
 

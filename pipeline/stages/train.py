@@ -23,19 +23,18 @@ import time
 from pathlib import Path
 from typing import Any
 
-from corpus.text import join_words
-from corpus.vocabulary import unknown_ids
-from models.distributed import Shard, finish_data_parallel, start_data_parallel
-from models.generation import generate_ids
-from models.predictor import NumpyNextWordPredictor
-from models.settings import DecodingSettings
-from models.training import train_next_word
-from pipeline import run_folder
-from pipeline.config import PipelineConfig, hashed_settings
-from pipeline.files import atomic_output, sha256_of_file
-from pipeline.run_folder import RunContext
-from pipeline.stages.generate import load_text_pairs
-from pipeline.tensorboard import tensorboard_callbacks, write_projector
+from lstmlab.corpus.text import join_words
+from lstmlab.corpus.vocabulary import unknown_ids
+from lstmlab.models.distributed import Shard, finish_data_parallel, start_data_parallel
+from lstmlab.models.generation import TextPairs, generate_ids
+from lstmlab.models.predictor import NumpyNextWordPredictor
+from lstmlab.models.settings import DecodingSettings
+from lstmlab.models.training import train_next_word
+from lstmlab.pipeline import run_folder
+from lstmlab.pipeline.config import PipelineConfig, hashed_settings
+from lstmlab.pipeline.files import atomic_output, sha256_of_file
+from lstmlab.pipeline.run_folder import RunContext
+from lstmlab.pipeline.tensorboard import tensorboard_callbacks, write_projector
 
 
 def _settings_digest(config: PipelineConfig, run_dir: Path) -> str:
@@ -52,7 +51,7 @@ def start_distribution(config: PipelineConfig) -> Shard:
     if not distribute.enabled:
         return Shard()
     return start_data_parallel(distribute.coordinator, distribute.num_processes, distribute.process_id,
-                               config.train.seed)
+                               config.train.rng_seed)
 
 
 def is_worker(config: PipelineConfig) -> bool:
@@ -97,7 +96,7 @@ def run(context: RunContext) -> dict[str, Any]:
     _fresh_work_dir(work_dir, digest)
     log_dir = context.path(run_folder.LOGS) / f"{settings.loss}-{digest}"
     length, seed_ids = windows.length, windows.seed_ids()
-    pairs = load_text_pairs(context.run_dir, vectors.index_to_key)
+    pairs = TextPairs.from_tokens_file(context.path(run_folder.TOKENS), vectors.index_to_key)
     unknown = unknown_ids(vectors.index_to_key)
 
     def make_sample(model) -> str:

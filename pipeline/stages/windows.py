@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from corpus.vocabulary import UNKNOWN
-from corpus.windows import split_windows, token_ids
-from pipeline import run_folder
-from pipeline.files import atomic_output
-from pipeline.run_folder import RunContext
+from lstmlab.corpus.vocabulary import UNKNOWN
+from lstmlab.corpus.windows import split_windows, token_ids
+from lstmlab.pipeline import run_folder
+from lstmlab.pipeline.files import atomic_output
+from lstmlab.pipeline.run_folder import RunContext
 
 
 def run(context: RunContext) -> dict[str, Any]:

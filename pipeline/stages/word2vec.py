@@ -15,14 +15,17 @@ import os
 import tempfile
 import time
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterator, TYPE_CHECKING
 
-from corpus.vocabulary import UNKNOWN, rare_words, with_unknown
-from models.word2vec import load_vectors_file, save_c_binary, train_word2vec
-from pipeline import run_folder
-from pipeline.config import Word2VecConfig, default_workers
-from pipeline.files import atomic_output
-from pipeline.run_folder import RunContext
+from lstmlab.corpus.vocabulary import UNKNOWN, rare_words, with_unknown
+from lstmlab.models.word2vec import load_vectors_file, save_c_binary, train_word2vec
+from lstmlab.pipeline import run_folder
+from lstmlab.pipeline.machine import default_workers
+from lstmlab.pipeline.files import atomic_output
+from lstmlab.pipeline.run_folder import RunContext
+
+if TYPE_CHECKING:  # the settings' type only: their values are in the cache key, not the config code
+    from lstmlab.pipeline.config import Word2VecConfig
 
 
 def word2vec_files(tokens: str | os.PathLike, out_dir: str | os.PathLike, settings: Word2VecConfig,

@@ -2,7 +2,7 @@
 
 Each figure is measured in its own process (so its peak memory is its own), as the median of
 several timed repetitions after a warm-up; the table gives the spread (min to max). A training
-step and its PyTorch counterpart take turns, each in its own process (:mod:`pipeline.bench_pairs`),
+step and its PyTorch counterpart take turns, each in its own process (:mod:`lstmlab.bench.pairs`),
 so their ratio compares them at the same moment of a host whose speed jumps between levels.
 """
 
@@ -19,12 +19,13 @@ import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from pipeline import run_folder
-from pipeline.config import default_workers, load_config
-from pipeline.bench_timing import lstm_training_flops_per_window, softmax_head_flops_per_window
-from pipeline.bench_pairs import round_ratios, training_pair_by_turns
-from pipeline.bench_torch import torch_available
-from pipeline.runner import run_pipeline
+from lstmlab.pipeline import run_folder
+from lstmlab.pipeline.config import load_config
+from lstmlab.pipeline.machine import default_workers
+from lstmlab.bench.timing import lstm_training_flops_per_window, softmax_head_flops_per_window
+from lstmlab.bench.pairs import round_ratios, training_pair_by_turns
+from lstmlab.bench.torch_models import torch_available
+from lstmlab.pipeline.runner import run_pipeline
 
 
 @dataclass
@@ -41,8 +42,8 @@ class BenchRow:
 
 
 # (preset, batch size, label): each trained by Keras and by the equivalent PyTorch model.
-TRAINING_ROWS = (("default", 128, "default preset (every position, softmax, Adam)"), ("seed", 128, "MSE, SGD"),
-                 ("seed", 10, "seed preset (MSE, SGD)"))
+TRAINING_ROWS = (("default", 128, "default preset (every position, softmax, Adam)"), ("blog", 128, "MSE, SGD"),
+                 ("blog", 10, "blog preset (MSE, SGD)"))
 
 
 def cpu_model() -> str:
@@ -56,8 +57,8 @@ def cpu_model() -> str:
 
 
 def measure(name: str, unit: str, task: str, arguments: dict, note: str = "", env: dict | None = None) -> BenchRow:
-    """Run one ``pipeline.bench_worker`` task and summarise its rates."""
-    done = subprocess.run([sys.executable, "-m", "pipeline.bench_worker", task, json.dumps(arguments)],
+    """Run one ``lstmlab.bench.worker`` task and summarise its rates."""
+    done = subprocess.run([sys.executable, "-m", "lstmlab.bench.worker", task, json.dumps(arguments)],
                           capture_output=True, text=True,
                           env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", **(env or {})})
     if done.returncode != 0:
@@ -78,7 +79,7 @@ def _summary(name: str, unit: str, rates: list[float], peak_rss_mb: float, note:
 def measure_pair(keras_name: str, torch_name: str, arguments: dict,
                  env: dict | None = None) -> tuple[list[BenchRow], dict]:
     """Keras (its environment plus ``env``) and, where installed, PyTorch training one model by
-    turns, each in its own worker process (:func:`pipeline.bench_pairs.training_pair_by_turns`
+    turns, each in its own worker process (:func:`lstmlab.bench.pairs.training_pair_by_turns`
     with ``arguments``). Returns their two rows and the pair, ``{"keras": name, "pytorch": name,
     "keras_rates": [...], "pytorch_rates": [...]}`` (empty rates when a side did not run), for
     the ratio lines."""
@@ -102,13 +103,13 @@ def measure_pair(keras_name: str, torch_name: str, arguments: dict,
 
 
 def measure_processes(name: str, count: int, task: str, arguments: dict, note: str = "") -> BenchRow:
-    """Run one ``pipeline.bench_worker`` task as ``count`` data-parallel processes (JAX, one share
+    """Run one ``lstmlab.bench.worker`` task as ``count`` data-parallel processes (JAX, one share
     of the cores each); the rates are process 0's, of global windows."""
-    from pipeline.launcher import start_processes, stop_processes, wait_for_processes
+    from lstmlab.pipeline.launcher import start_processes, stop_processes, wait_for_processes
 
     with tempfile.TemporaryFile("w+", encoding="utf-8") as first_stdout, \
             tempfile.TemporaryFile("w+", encoding="utf-8") as errors:
-        processes = start_processes(count, [sys.executable, "-m", "pipeline.bench_worker", task,
+        processes = start_processes(count, [sys.executable, "-m", "lstmlab.bench.worker", task,
                                             json.dumps(arguments)], first_stdout=first_stdout, stderr=errors)
         try:
             wait_for_processes(processes, 0.2)
@@ -139,7 +140,7 @@ def data_parallel_rows(run_dir: Path, cores: int, steps: int, repeats: int) -> l
 
 def training_rows(run_dir: Path, cores: int, steps: int, repeats: int) -> tuple[list[BenchRow], list[dict]]:
     """Each of :data:`TRAINING_ROWS` trained by Keras on this backend and by the equivalent PyTorch
-    model, by turns, each in its own process (:func:`measure_pair`), and the seed preset at batch
+    model, by turns, each in its own process (:func:`measure_pair`), and the blog preset at batch
     10 also by Keras on JAX beside PyTorch (one compiled call carries several batches there, with
     less per-operation cost than TensorFlow's). Returns the rows and the pairs."""
     rows, pairs = [], []
@@ -248,7 +249,7 @@ def format_report(report: dict) -> str:
 
 def _pair_line(pair: dict, report: dict, matmul: float | None, fastest_matmul: float | None) -> str | None:
     """One training pair's line: Keras against PyTorch as the median of the rounds' ratios and as
-    the ratio of the fastest runs (:func:`pipeline.bench_pairs.round_ratios`), and Keras' share
+    the ratio of the fastest runs (:func:`lstmlab.bench.pairs.round_ratios`), and Keras' share
     of the matmul bound from its median and fastest run (None when Keras did not run)."""
     ours, theirs = pair["keras_rates"], pair["pytorch_rates"]
     if not ours:

@@ -7,8 +7,8 @@ from typing import Callable
 
 import numpy as np
 
-from corpus.windows import sequence_batch, split_windows, window_batch
-from pipeline.bench_timing import timed_rates
+from lstmlab.corpus.windows import sequence_batch, split_windows, window_batch
+from lstmlab.bench.timing import timed_rates
 
 
 def torch_available() -> bool:

@@ -1,8 +1,8 @@
 """One benchmark measurement in its own process, so its peak memory is its own.
 
-``python -m pipeline.bench_worker TASK '{"json": "arguments"}'`` prints one JSON line:
-``{"rates": [...], "peak_rss_mb": ...}``. Called by :mod:`pipeline.bench` (and "train-turns",
-which first serves the turns of :mod:`pipeline.bench_pairs`, by its ``rates_by_turns``).
+``python -m lstmlab.bench.worker TASK '{"json": "arguments"}'`` prints one JSON line:
+``{"rates": [...], "peak_rss_mb": ...}``. Called by :mod:`lstmlab.bench.suite` (and "train-turns",
+which first serves the turns of :mod:`lstmlab.bench.pairs`, by its ``rates_by_turns``).
 
 Each task imports what it measures inside its own function, so a task's peak memory counts
 only the libraries it uses (the fix-encoding figure must not include Keras).
@@ -18,19 +18,19 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from pipeline.bench_timing import timed_rates  # noqa: E402
+from lstmlab.bench.timing import timed_rates  # noqa: E402
 
 
 def fix_encoding_rates(corpus: str, repeats: int, out_dir: str) -> list[float]:
-    from pipeline.stages.fix_encoding import fix_encoding_file
-    from pipeline.config import FixEncodingConfig
+    from lstmlab.pipeline.stages.fix_encoding import fix_encoding_file
+    from lstmlab.pipeline.config import FixEncodingConfig
 
     size = Path(corpus).stat().st_size / 1e6
     return timed_rates(lambda: fix_encoding_file(corpus, Path(out_dir) / "fixed.txt", FixEncodingConfig()), size, repeats)
 
 
 def segment_rates(text: str, workers: int, repeats: int) -> list[float]:
-    from corpus.segment import Segmenter, segment_text
+    from lstmlab.corpus.segment import Segmenter, segment_text
 
     content = Path(text).read_text(encoding="utf-8")
     segmenter = Segmenter()
@@ -39,8 +39,8 @@ def segment_rates(text: str, workers: int, repeats: int) -> list[float]:
 
 
 def word2vec_rates(tokens: str, repeats: int, workers: int) -> list[float]:
-    from models.settings import Word2VecSettings
-    from models.word2vec import train_word2vec
+    from lstmlab.models.settings import Word2VecSettings
+    from lstmlab.models.word2vec import train_word2vec
 
     words = sum(len(line.split()) for line in Path(tokens).open(encoding="utf-8"))
     settings = Word2VecSettings(workers=workers)
@@ -48,7 +48,7 @@ def word2vec_rates(tokens: str, repeats: int, workers: int) -> list[float]:
 
 
 def _run_arrays(run_dir: str):
-    from pipeline import run_folder
+    from lstmlab.pipeline import run_folder
 
     return run_folder.load_windows(Path(run_dir)).ids, run_folder.load_vectors(Path(run_dir)).vectors
 
@@ -74,27 +74,27 @@ def main() -> None:
     elif task == "word2vec":
         rates = word2vec_rates(**arguments)
     elif task == "matmul":
-        from pipeline.bench_timing import matmul_gflops
+        from lstmlab.bench.timing import matmul_gflops
 
         rates = matmul_gflops(**arguments)
     elif task == "train-keras":
-        from pipeline.bench_timing import keras_windows_per_second
+        from lstmlab.bench.timing import keras_windows_per_second
 
-        from pipeline.config import load_config
-        from pipeline.stages.train import start_distribution  # a data-parallel job's share, else the whole
+        from lstmlab.pipeline.config import load_config
+        from lstmlab.pipeline.stages.train import start_distribution  # a data-parallel job's share, else the whole
 
         ids, vectors = _run_arrays(arguments.pop("run_dir"))
         config = load_config(preset=arguments.pop("preset"))
         shard = start_distribution(config)
         rates = keras_windows_per_second(ids, vectors, config.train, shard=shard, **arguments)
-    elif task == "train-turns":  # one side of a training pair, run when pipeline.bench_pairs says
-        from pipeline.bench_pairs import serve_turns, training_run
+    elif task == "train-turns":  # one side of a training pair, run when lstmlab.bench.pairs says
+        from lstmlab.bench.pairs import serve_turns, training_run
 
         ids, vectors = _run_arrays(arguments.pop("run_dir"))
         rates = serve_turns(training_run(ids, vectors, **arguments), arguments["batch_size"] * arguments["steps"],
                             sys.stdin, sys.stdout)
     elif task == "generate":
-        from pipeline.bench_timing import generation_words_per_second
+        from lstmlab.bench.timing import generation_words_per_second
 
         _, vectors = _run_arrays(arguments.pop("run_dir"))
         rates = generation_words_per_second(vectors, **arguments)

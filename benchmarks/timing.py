@@ -16,7 +16,7 @@ from typing import Callable
 
 import numpy as np
 
-from corpus.windows import split_windows
+from lstmlab.corpus.windows import split_windows
 
 # The Keras-facing helpers import the model modules inside, so the workers that only time
 # numpy or text stages never load Keras (their peak memory is measured).
@@ -73,9 +73,9 @@ def keras_training_run(ids: np.ndarray, vectors: np.ndarray, settings, batch_siz
     ``total_steps``, the batches of every call together, sets the learning-rate decay."""
     import keras
 
-    from models.next_word import build_next_word_model, compile_next_word_model
-    from models.settings import TrainingSchedule
-    from models.training import training_batches
+    from lstmlab.models.next_word import build_next_word_model, compile_next_word_model
+    from lstmlab.models.settings import TrainingSchedule
+    from lstmlab.models.training import training_batches
 
     keras.utils.set_random_seed(0)
     model = build_next_word_model(vectors, settings, length)
@@ -95,10 +95,10 @@ def generation_words_per_second(vectors: np.ndarray, method: str, words: int, re
     (the cost does not depend on the weights' values)."""
     import keras
 
-    from models.generation import generate_ids
-    from models.next_word import build_next_word_model
-    from models.predictor import NumpyNextWordPredictor
-    from models.settings import DecodingSettings, NextWordSettings
+    from lstmlab.models.generation import generate_ids
+    from lstmlab.models.next_word import build_next_word_model
+    from lstmlab.models.predictor import NumpyNextWordPredictor
+    from lstmlab.models.settings import DecodingSettings, NextWordSettings
 
     keras.utils.set_random_seed(0)
     predictor = NumpyNextWordPredictor.from_model(build_next_word_model(vectors, NextWordSettings()))

@@ -7,10 +7,8 @@ round times one run of each, the order reversed every other round, so each round
 compares them at the same moment. ``lstmlab bench`` times its training rows this way.
 
 Each side has its own process, started once and kept waiting between its turns: in one process
-PyTorch ran at about half its speed once Keras had trained there on TensorFlow (the seed model
-at batch 10, 2026-11-29: 670-1,015 windows/s against 1,250-2,000 in a process of its own,
-with or without XLA, after ``model.fit`` on PyDataset batches; after a fit on numpy arrays,
-importing TensorFlow or running a product alone, it was not slowed).
+PyTorch ran at about half its speed once Keras had trained there on TensorFlow (after
+``model.fit`` on PyDataset batches; the figures are in docs/performance.md).
 """
 
 from __future__ import annotations
@@ -152,18 +150,18 @@ def training_run(ids: np.ndarray, vectors: np.ndarray, side: str, preset: str, b
     """One side of a training pair: a function that trains ``steps`` batches of ``batch_size``
     windows of the ``preset``'s model (its settings from :func:`pipeline.config.load_config`), by
     Keras on this backend (``side`` "keras", as
-    :func:`pipeline.bench_timing.keras_windows_per_second` times it) or by its PyTorch equivalent
-    on ``threads`` threads (``side`` "pytorch", :mod:`pipeline.bench_torch`). ``ids`` (N,) int32
+    :func:`lstmlab.bench.timing.keras_windows_per_second` times it) or by its PyTorch equivalent
+    on ``threads`` threads (``side`` "pytorch", :mod:`lstmlab.bench.torch_models`). ``ids`` (N,) int32
     is the run's id stream, ``vectors`` (V, D) its word vectors."""
     if side == "keras":
-        from pipeline.bench_timing import keras_training_run
-        from pipeline.config import load_config
+        from lstmlab.bench.timing import keras_training_run
+        from lstmlab.pipeline.config import load_config
 
         return keras_training_run(ids, vectors, load_config(preset=preset).train, batch_size, steps,
                                   steps * (rounds + 1))
     if side != "pytorch":
         raise ValueError(f"side must be 'keras' or 'pytorch', got {side!r}")
-    from pipeline.bench_torch import torch_default_training_run, torch_training_run
+    from lstmlab.bench.torch_models import torch_default_training_run, torch_training_run
 
     return (torch_default_training_run if preset == "default" else torch_training_run)(
         ids, vectors, batch_size, steps, threads)
@@ -179,5 +177,5 @@ def training_pair_by_turns(run_dir: str, preset: str, batch_size: int, steps: in
     for side in ("keras", "pytorch") if with_torch else ("keras",):
         arguments = {"run_dir": run_dir, "side": side, "preset": preset, "batch_size": batch_size, "steps": steps,
                      "rounds": rounds, "threads": threads}
-        commands[side] = [sys.executable, "-m", "pipeline.bench_worker", "train-turns", json.dumps(arguments)]
+        commands[side] = [sys.executable, "-m", "lstmlab.bench.worker", "train-turns", json.dumps(arguments)]
     return rates_by_turns(commands, {"keras": {"TF_CPP_MIN_LOG_LEVEL": "3", **(keras_env or {})}}, rounds)
