@@ -89,7 +89,8 @@ def _invalid_byte_message(data: bytes, encoding: str, error: UnicodeDecodeError,
     bad = data[offset : min(error.end, offset + 8)].hex(" ")
     return (
         f"{source}: invalid {encoding} bytes at byte offset {offset} (line {line}): {bad}; "
-        f"use --errors replace to go on with U+FFFD in their place, or --encoding to force another"
+        f"use --errors replace (lstmlab run: --set fix-encoding.errors=replace) to go on with U+FFFD in "
+        f"their place, or --encoding (lstmlab run: --set fix-encoding.encoding=NAME) to force another"
     )
 
 
@@ -168,7 +169,7 @@ def detect_encoding(data: bytes, source: str = "<bytes>") -> tuple[str, str]:
     if ranked is None:
         raise EncodingError(
             f"{source}: cannot tell the encoding: it is not UTF-8 and no Chinese legacy codec "
-            f"({', '.join(LEGACY_CHINESE)}) reads it; is it a text file? Force one with --encoding"
+            f"({', '.join(LEGACY_CHINESE)}) reads it; is it a text file? Force one with --encoding (lstmlab run: --set fix-encoding.encoding=NAME)"
         )
     return ranked
 

@@ -19,6 +19,7 @@ import io
 import logging
 import multiprocessing
 import os
+import signal
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -156,16 +157,25 @@ def segment_text(
         pool = None
     else:
         _worker_segmenter = segmenter
-        pool = multiprocessing.get_context("fork").Pool(workers)
+        pool = multiprocessing.get_context("fork").Pool(workers, initializer=_leave_interrupts_to_the_parent)
         results = pool.imap(_segment_chunk, chunks, chunksize=1)
     try:
         for chunk, segmented in zip(chunks, results):
             out.extend(segmented)
             if progress:
                 progress(sum(len(line.encode("utf-8")) + 1 for line in chunk))
+    except BaseException:  # Ctrl-C or an error: stop the workers now rather than wait for their chunks
+        if pool is not None:
+            pool.terminate()
+        raise
     finally:
         if pool is not None:
             pool.close()
             pool.join()
             _worker_segmenter = None
     return "\n".join(out)
+
+
+def _leave_interrupts_to_the_parent() -> None:
+    """In a worker: ignore Ctrl-C (the whole process group gets it); the parent ends the pool."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)

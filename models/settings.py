@@ -115,7 +115,8 @@ class TrainingSchedule:
 
     RANGES: ClassVar[dict[str, Bound]] = {
         "batch_size": AT_LEAST_ONE, "epochs": AT_LEAST_ONE, "max_train_windows": NOT_NEGATIVE,
-        "metric_windows": AT_LEAST_ONE, "patience": NOT_NEGATIVE, "steps_per_execution": NOT_NEGATIVE}
+        "metric_windows": AT_LEAST_ONE, "patience": NOT_NEGATIVE, "steps_per_execution": NOT_NEGATIVE,
+        "rng_seed": NOT_NEGATIVE}
 
     def __post_init__(self) -> None:
         check_settings(self, "train")
@@ -155,7 +156,7 @@ class DecodingSettings:
     RANGES: ClassVar[dict[str, Bound]] = {
         "temperature": NOT_NEGATIVE, "top_k": NOT_NEGATIVE, "top_p": Bound(0, 1, low_open=True),
         "repetition_penalty": Bound(1), "repetition_window": NOT_NEGATIVE, "no_repeat_ngram": NOT_NEGATIVE,
-        "beam_width": AT_LEAST_ONE, "length_penalty": NOT_NEGATIVE}
+        "beam_width": AT_LEAST_ONE, "length_penalty": NOT_NEGATIVE, "rng_seed": NOT_NEGATIVE}
     CHOICES: ClassVar[dict[str, tuple[str, ...]]] = {"method": DECODING_METHODS}
 
     def __post_init__(self) -> None:
@@ -193,7 +194,7 @@ class Word2VecSettings:
 
     RANGES: ClassVar[dict[str, Bound]] = {
         "vector_size": AT_LEAST_ONE, "window": AT_LEAST_ONE, "negative": NOT_NEGATIVE, "sample": NOT_NEGATIVE,
-        "epochs": AT_LEAST_ONE, "min_count": AT_LEAST_ONE, "workers": NOT_NEGATIVE}
+        "epochs": AT_LEAST_ONE, "min_count": AT_LEAST_ONE, "workers": NOT_NEGATIVE, "rng_seed": NOT_NEGATIVE}
 
     def __post_init__(self) -> None:
         check_settings(self, "word2vec")

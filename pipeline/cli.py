@@ -10,10 +10,11 @@ import sys
 import time
 from pathlib import Path
 
-from lstmlab.models.settings import DECODING_METHODS
+from lstmlab.models.settings import DECODING_METHODS, DecodingSettings
 from lstmlab.pipeline import __version__, demo_cli, distributed_cli, run_folder
 from lstmlab.pipeline.config import (FixEncodingConfig, SegmentConfig, Word2VecConfig, load_config, run_folder_config,
                                      to_toml)
+from lstmlab.pipeline.files import user_path
 from lstmlab.pipeline.errors import USER_ERRORS, printable, write_crash_log
 from lstmlab.pipeline.quiet import import_tensorflow_quietly, verbose_requested
 from lstmlab.pipeline.runner import run_pipeline
@@ -47,7 +48,7 @@ def _add_run_folder_command(commands, name: str, help_text: str) -> argparse.Arg
     short = help_text[0].lower() + help_text[1:].rstrip(".")
     parser = commands.add_parser(name, help=short, description=help_text +
                                  " Earlier stages that are missing or out of date run first.")
-    parser.add_argument("run_dir", type=Path, metavar="RUN", help="a run folder made by `lstmlab run`")
+    parser.add_argument("run_dir", type=user_path, metavar="RUN", help="a run folder made by `lstmlab run`")
     _add_config_options(parser)
     parser.add_argument("--force", action="store_true", help=f"re-run {name} even if it is up to date")
     parser.set_defaults(stage=name, handler=command_stage, uses_keras=True)
@@ -78,8 +79,9 @@ def _add_pipeline_commands(commands) -> None:
                               description="Run every stage on CORPUS into one run folder; stages whose inputs, "
                               "settings and code are unchanged are skipped.", epilog=EPILOG,
                               formatter_class=argparse.RawDescriptionHelpFormatter)
-    run.add_argument("corpus", type=Path, metavar="CORPUS", help="a raw Chinese novel, any common encoding")
-    run.add_argument("--run-dir", type=Path, help="run folder (default: runs/<corpus stem>)")
+    run.add_argument("corpus", type=user_path, metavar="CORPUS", help="a raw Chinese novel, any common encoding")
+    run.add_argument("--run-dir", type=user_path, help="run folder (default: runs/<corpus stem>); an existing one keeps "
+                     "its settings (RUN/config.toml) unless --config or --preset is given")
     run.add_argument("--until", choices=STAGE_NAMES, help="stop after this stage")
     run.add_argument("--force", action="store_true", help="re-run every stage")
     _add_config_options(run)
@@ -101,8 +103,8 @@ def _add_text_commands(commands) -> None:
     fix = commands.add_parser("fix-encoding", help="turn a text file in any common encoding into clean UTF-8",
                               description="Detect the encoding (BOM, strict UTF-8, chardet, then GB18030/Big5 by "
                               "fit), decode, drop the BOM and turn CRLF and lone CR into \\n.")
-    fix.add_argument("input", type=Path)
-    fix.add_argument("-o", "--output", type=Path, required=True)
+    fix.add_argument("input", type=user_path)
+    fix.add_argument("-o", "--output", type=user_path, required=True)
     fix.add_argument("--encoding", default="", help="force this codec (e.g. gbk, gb18030, big5hkscs, utf-16)")
     fix.add_argument("--errors", choices=["strict", "replace"], default="strict",
                      help="strict (default): invalid bytes are an error naming offset and line; "
@@ -116,8 +118,8 @@ def _add_text_commands(commands) -> None:
 
     segment = commands.add_parser("segment", help="segment UTF-8 text into words with jieba",
                                   description="One output line per input line, words separated by one space.")
-    segment.add_argument("input", type=Path)
-    segment.add_argument("-o", "--output", type=Path, required=True)
+    segment.add_argument("input", type=user_path)
+    segment.add_argument("-o", "--output", type=user_path, required=True)
     segment.add_argument("--no-hmm", action="store_true", help="do not guess words missing from the dictionary")
     segment.add_argument("--user-dictionary", default="", metavar="FILE",
                          help="extra words, 'word [frequency] [tag]' a line, UTF-8")
@@ -128,8 +130,8 @@ def _add_text_commands(commands) -> None:
     w2v = commands.add_parser("word2vec", help="train word2vec on segmented text",
                               description="Writes DIR/word2vec.kv (gensim) and DIR/vectors.bin (C binary format). "
                               "Defaults are the blog's: CBOW, 200 dims, window 8, negative 25, sample 1e-4, 15 epochs.")
-    w2v.add_argument("input", type=Path, help="segmented text, words separated by spaces")
-    w2v.add_argument("-o", "--output", type=Path, required=True, metavar="DIR")
+    w2v.add_argument("input", type=user_path, help="segmented text, words separated by spaces")
+    w2v.add_argument("-o", "--output", type=user_path, required=True, metavar="DIR")
     w2v.add_argument("--vectors", default="", metavar="FILE", help="read this word2vec file (C binary or text format) instead of training")
     _add_config_options(w2v)
     w2v.set_defaults(handler=command_word2vec)
@@ -149,7 +151,7 @@ def _add_run_commands(commands) -> None:
         "(numpy only, no TensorFlow). Without --seed on a terminal it asks for seeds one after another "
         "(Ctrl-D ends); --seed - reads seeds from standard input, one a line, and prints one sample a line. "
         "Decoding flags default to the run's [generate] settings.")
-    generate.add_argument("run_dir", type=Path, metavar="RUN")
+    generate.add_argument("run_dir", type=user_path, metavar="RUN")
     generate.add_argument("--seed", default=None, help="seed text; '-': one seed per line of standard input "
                           "(default: ask on a terminal, else the validation part's first window)")
     generate.add_argument("--length", type=int, help="words to generate (default 60)")
@@ -170,7 +172,7 @@ def _add_run_commands(commands) -> None:
                                "only as the run's text writes them, such as —— or 。”, so no '，，' or '：，')")
     generate.add_argument("--beam-width", type=int, help="beams kept by --method beam (default 4)")
     generate.add_argument("--length-penalty", type=float, help="beam: rank by log p / length ** this (default 1)")
-    generate.add_argument("--seed-rng", dest="rng_seed", type=int, help="random seed for sampling (default 0)")
+    generate.add_argument("--rng-seed", type=int, help="random seed of sampling: the same seed gives the same text (default 0)")
     generate.set_defaults(handler=command_generate)
 
 
@@ -178,13 +180,13 @@ def _add_run_commands(commands) -> None:
 def _add_tool_commands(commands) -> None:
     """``similar``, ``tensorboard``, ``bench``."""
     similar = commands.add_parser("similar", help="nearest words to a word in a run's word2vec space")
-    similar.add_argument("run_dir", type=Path, metavar="RUN")
+    similar.add_argument("run_dir", type=user_path, metavar="RUN")
     similar.add_argument("word")
     similar.add_argument("-k", type=int, default=10, help="how many (default 10)")
     similar.set_defaults(handler=command_similar)
 
     board = commands.add_parser("tensorboard", help="start TensorBoard on a run's logs")
-    board.add_argument("run_dir", type=Path, metavar="RUN")
+    board.add_argument("run_dir", type=user_path, metavar="RUN")
     board.add_argument("--port", type=int, default=6006)
     board.set_defaults(handler=command_tensorboard, uses_keras=True)
 
@@ -192,10 +194,10 @@ def _add_tool_commands(commands) -> None:
                                 description="Median of several runs after a warm-up, each in its own process "
                                 "(peak memory per measurement); the training step beside PyTorch and the machine's "
                                 "matmul rate. Writes the figures as JSON with --out.")
-    bench.add_argument("--corpus", type=Path, default=Path("../shared/corpus/hongloumeng.txt"),
+    bench.add_argument("--corpus", type=user_path, default=Path("../shared/corpus/hongloumeng.txt"),
                        help="UTF-8 corpus to measure on (default ../shared/corpus/hongloumeng.txt)")
     bench.add_argument("--quick", action="store_true", help="a 130,000-character cut and fewer steps (CI smoke run)")
-    bench.add_argument("--out", type=Path, help="also write the figures as JSON here")
+    bench.add_argument("--out", type=user_path, help="also write the figures as JSON here")
     bench.set_defaults(handler=command_bench, uses_keras=True)
 
 
@@ -209,8 +211,11 @@ def _print_outcome(outcome) -> None:
 def command_run(args) -> int:
     from lstmlab.pipeline.stages.evaluate import format_table
 
-    config = load_config(args.config, [*args.overrides, *distributed_cli.distribution_overrides(args)], args.preset)
     run_dir = args.run_dir or run_folder.default_run_dir(args.corpus)
+    # An existing run folder keeps its settings (config.toml, which the user may have edited);
+    # --config or --preset start from those instead.
+    config = run_folder_config(run_dir, args.config, [*args.overrides, *distributed_cli.distribution_overrides(args)],
+                               args.preset)
     print(f"run folder: {run_dir}")
     force, report = args.force, _print_outcome
     if args.local_processes and STAGE_NAMES.index(args.until or STAGE_NAMES[-1]) >= STAGE_NAMES.index("train"):
@@ -308,9 +313,12 @@ def command_generate(args) -> int:
 
     from lstmlab.pipeline.stages.generate import SeedError, load_generator
 
+    if args.seed is not None and args.seed != "-" and not args.seed.strip():
+        raise ValueError("--seed is empty: give seed words, or leave --seed out to start from the validation text")
+    chosen = {name: getattr(args, name) for name in DECODING_FLAGS if getattr(args, name) is not None}
+    DecodingSettings(**chosen)  # the flags' values are checked before the run folder is read
     generator = load_generator(args.run_dir)
     length = args.length if args.length is not None else run_folder_config(args.run_dir).generate.length
-    chosen = {name: getattr(args, name) for name in DECODING_FLAGS if getattr(args, name) is not None}
     generator.settings = dataclasses.replace(generator.settings, **chosen)
     if args.seed == "-" or (args.seed is None and sys.stdin.isatty()):
         seeds = sys.stdin if args.seed == "-" else _seeds_from_terminal()

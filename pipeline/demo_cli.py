@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from lstmlab.models.presets import settings_for
+from lstmlab.pipeline.files import user_path
 
 PRESET_HELP = "'default' (fast, reliable) or 'blog' (the original post's settings)"
 
@@ -32,7 +33,7 @@ def add_commands(commands) -> None:
     adder.add_argument("--bits", type=int, nargs="*", default=[16, 32],
                        help="also test the 8-bit-trained model on these widths (default 16 32)")
     adder.add_argument("--rng-seed", type=int, help="random seed")
-    adder.add_argument("--run-dir", type=Path, default=Path("runs/adder"))
+    adder.add_argument("--run-dir", type=user_path, default=Path("runs/adder"))
     adder.set_defaults(handler=command_adder, uses_keras=True)
 
     primes = commands.add_parser("primes", help="nicodjimenez's next-prime LSTM in Keras (--toy: the repeat toy)",
@@ -42,7 +43,7 @@ def add_commands(commands) -> None:
     primes.add_argument("--iterations", type=int, help="SGD steps (primes 10,000; toy 100)")
     primes.add_argument("--learning-rate", type=float, help="(primes 0.01; toy 0.1)")
     primes.add_argument("--rng-seed", type=int, default=None, help="random seed (primes 0; toy 2)")
-    primes.add_argument("--run-dir", type=Path, default=None, help="default runs/primes or runs/toy")
+    primes.add_argument("--run-dir", type=user_path, default=None, help="default runs/primes or runs/toy")
     primes.set_defaults(handler=command_primes, uses_keras=True)
 
     cifar = commands.add_parser("cifar", help="the Torch7 tutorial's CIFAR-10 LeNet in Keras",
@@ -53,12 +54,12 @@ def add_commands(commands) -> None:
     cifar.add_argument("--preset", choices=["default", "blog"], default="default",
                        help="default: batch 32, SGD momentum 0.9, lr 0.01 with cosine decay, flips, 15 epochs; "
                        "blog: Torch's StochasticGradient, SGD lr 0.001, batch 1, 5 epochs")
-    cifar.add_argument("--data-dir", type=Path, help="folder of test.npz + train*.npz (arrays images, labels), or "
+    cifar.add_argument("--data-dir", type=user_path, help="folder of test.npz + train*.npz (arrays images, labels), or "
                        "a folder with / path to the official cifar-10-python.tar.gz")
     cifar.add_argument("--epochs", type=int, help="override the preset's epochs")
     cifar.add_argument("--batch-size", type=int, help="override the preset's batch size")
     cifar.add_argument("--limit", type=int, default=0, help="use only the first N training images (quick trials)")
-    cifar.add_argument("--run-dir", type=Path, default=Path("runs/cifar"))
+    cifar.add_argument("--run-dir", type=user_path, default=Path("runs/cifar"))
     cifar.set_defaults(handler=command_cifar, uses_keras=True)
 
     reference = commands.add_parser("reference", help="train the numpy reference versions of adder, primes, toy",

@@ -118,3 +118,13 @@ def run_folder_lock(lock_path: str | os.PathLike) -> Iterator[None]:
             handle.seek(0)
             handle.truncate()
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def user_path(text: str) -> Path:
+    """A path typed by the user, with ``~`` expanded (the shell leaves ``--run-dir=~/x`` and quoted
+    ones as they are)::
+
+        >>> user_path("~/novel.txt") == Path.home() / "novel.txt"
+        True
+    """
+    return Path(text).expanduser()

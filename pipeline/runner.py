@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Callable
 
 from lstmlab.pipeline import run_folder
-from lstmlab.pipeline.config import DistributeConfig, PipelineConfig, hashed_settings, to_toml
+from lstmlab.pipeline.config import DistributeConfig, PipelineConfig, hashed_settings, load_config, to_toml
 from lstmlab.pipeline.files import remove_partial_files, run_folder_lock, sha256_of_path, write_text_atomic
 from lstmlab.pipeline.imports import code_hash
 from lstmlab.pipeline.manifest import outputs_intact, stage_key, write_manifest
@@ -122,6 +122,13 @@ def stage_is_current(corpus: str | Path, run_dir: str | Path, config: PipelineCo
     raise ValueError(f"unknown stage {name!r}; stages: {', '.join(STAGE_NAMES)}")
 
 
+def _refuse_to_overwrite_a_broken_config(path: Path) -> None:
+    """Raise :class:`ConfigError` (naming the file and line) when ``path`` exists and does not
+    read as a config: it holds a user's edits, which writing the run's settings would lose."""
+    if path.is_file():
+        load_config(path)
+
+
 def run_pipeline(corpus: str | Path, run_dir: str | Path, config: PipelineConfig, until: str | None = None,
                  force: bool = False, force_stage: str | None = None, progress: bool = True,
                  report: Callable[[StageOutcome], None] | None = None) -> list[StageOutcome]:
@@ -145,6 +152,7 @@ def run_pipeline(corpus: str | Path, run_dir: str | Path, config: PipelineConfig
         with run_folder_lock(run_dir / run_folder.LOCK):
             for leftover in remove_partial_files(run_dir):
                 logger.info("removed %s, left by a killed write", leftover.name)
+            _refuse_to_overwrite_a_broken_config(run_dir / run_folder.CONFIG)
             write_text_atomic(run_dir / run_folder.RUN_RECORD, run_folder.record_corpus_text(corpus))
             # [distribute] says where this call trains, not what the folder holds: not recorded
             write_text_atomic(run_dir / run_folder.CONFIG, to_toml(dataclasses.replace(config,

@@ -72,7 +72,7 @@ def test_generate_from_typed_seed_words(finished_run, capsys):
 def test_sampled_generation_is_reproducible(finished_run, capsys):
     outputs = []
     for _ in range(2):
-        main(["-q", "generate", str(finished_run), "--seed", "王冕", "--temperature", "0.8", "--seed-rng", "4"])
+        main(["-q", "generate", str(finished_run), "--seed", "王冕", "--temperature", "0.8", "--rng-seed", "4"])
         outputs.append(capsys.readouterr().out)
     assert outputs[0] == outputs[1] and len(outputs[0]) > 10
 

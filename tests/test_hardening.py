@@ -27,7 +27,7 @@ FAST = ["word2vec.epochs=1", "word2vec.min_count=2", "segment.workers=1"]
     ("train.dropout=1", "train.dropout = 1.0 is out of range: allowed [0, 1)"),
     ("generate.top_p=1.5", "generate.top_p = 1.5 is out of range: allowed (0, 1]"),
     ("windows.test_fraction=1", "windows.test_fraction = 1.0 is out of range"),
-    ("train.loss=hinge", "train.loss = 'hinge' is not one of: mse, cosine, softmax"),
+    ("train.loss=hinge", "train.loss = 'hinge' is not one of: mse, softmax"),
 ])
 def test_out_of_range_settings_name_key_value_and_range(setting, message, capsys):
     assert main(["config", "show", "--set", setting]) == 2
@@ -139,3 +139,77 @@ def _parser_with(handler):
         return parser
 
     return build
+
+
+@pytest.mark.slow
+def test_ctrl_c_during_a_two_worker_segment_exits_130_with_one_line(tmp_path, hongloumeng_text):
+    """SIGINT to the whole process group (what Ctrl-C sends) while 2 workers segment: the
+    command ends within 10 s with exit 130, one line, no traceback, and no tokens file."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    source = tmp_path / "text.txt"
+    source.write_text(hongloumeng_text * 4, encoding="utf-8")  # about 10 MB: 10 s or more to segment
+    command = [sys.executable, "-m", "lstmlab", "-q", "segment", str(source), "-o", str(tmp_path / "tokens.txt"),
+               "--workers", "2"]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               start_new_session=True)
+    time.sleep(4)  # jieba's dictionary loaded, the workers busy
+    assert process.poll() is None, "segmenting ended before the interrupt; use a longer text"
+    os.killpg(process.pid, signal.SIGINT)
+    started = time.monotonic()
+    try:
+        _, error = process.communicate(timeout=10)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+    assert time.monotonic() - started < 10
+    assert process.returncode == 130
+    assert "Traceback" not in error and len(error.strip().splitlines()) == 1, error
+    assert not (tmp_path / "tokens.txt").exists()
+
+
+def test_run_on_a_folder_with_a_broken_config_exits_2_and_keeps_the_file(tmp_path, small_gbk_corpus, capsys):
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    broken = "[train]\nepochs = 2\n[train]\nlstm_units = 8\n"
+    (run_dir / "config.toml").write_text(broken, encoding="utf-8")
+    assert main(["-q", "run", str(small_gbk_corpus), "--run-dir", str(run_dir)]) == 2
+    error = capsys.readouterr().err
+    assert str(run_dir / "config.toml") in error and "line 3" in error
+    assert (run_dir / "config.toml").read_text(encoding="utf-8") == broken
+    assert sorted(path.name for path in run_dir.iterdir()) == ["config.toml"]
+
+
+def test_run_on_an_existing_folder_keeps_its_edited_settings(tmp_path, small_gbk_corpus):
+    from lstmlab.pipeline.config import run_folder_config
+
+    run_dir = tmp_path / "run"
+    assert main(["-q", "run", str(small_gbk_corpus), "--run-dir", str(run_dir), "--until", "segment",
+                 "--set", "segment.workers=1"]) == 0
+    config = (run_dir / "config.toml").read_text(encoding="utf-8")
+    (run_dir / "config.toml").write_text(config.replace("hmm = true", "hmm = false"), encoding="utf-8")
+    assert main(["-q", "run", str(small_gbk_corpus), "--run-dir", str(run_dir), "--until", "segment"]) == 0
+    assert run_folder_config(run_dir).segment.hmm is False
+    manifest = (run_dir / "manifests" / "segment.json").read_text(encoding="utf-8")
+    assert '"hmm": false' in manifest
+
+
+def test_a_tilde_in_the_run_folder_means_the_home_folder(tmp_path, small_gbk_corpus, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.chdir(tmp_path)
+    assert main(["-q", "run", str(small_gbk_corpus), "--run-dir=~/runs/x", "--until", "fix-encoding"]) == 0
+    assert (tmp_path / "home" / "runs" / "x" / "text.txt").is_file()
+    assert not (tmp_path / "~").exists()
+
+
+@pytest.mark.parametrize("arguments, message", [
+    (["--seed", "  "], "--seed is empty"),
+    (["--seed", "王冕", "--rng-seed", "-1"], "generate.rng_seed = -1 is out of range"),
+])
+def test_generate_arguments_that_cannot_work_are_named(tmp_path, arguments, message, capsys):
+    (tmp_path / "run").mkdir()
+    assert main(["-q", "generate", str(tmp_path / "run"), *arguments]) == 2
+    assert message in capsys.readouterr().err
