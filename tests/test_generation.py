@@ -153,12 +153,10 @@ def test_a_punctuation_mark_follows_another_only_as_the_text_writes_it():
 
 
 def test_text_pairs_are_read_from_the_run_tokens(tmp_path):
-    from lstmlab.pipeline.run_folder import TOKENS
-    from lstmlab.pipeline.stages.generate import load_text_pairs
-
-    assert load_text_pairs(tmp_path, ["甲"]) is None  # no tokens.txt: no rule
-    (tmp_path / TOKENS).write_text("甲 甲 乙 丙 丙 。 ”\n乙 ， 乙\n丁 ，\n， 丁 戊\n", encoding="utf-8")
-    pairs = load_text_pairs(tmp_path, ["乙", "甲", "，", "丁", "。", "”"])
+    tokens = tmp_path / "tokens.txt"
+    assert TextPairs.from_tokens_file(tokens, ["甲"]) is None  # no tokens.txt: no rule
+    tokens.write_text("甲 甲 乙 丙 丙 。 ”\n乙 ， 乙\n丁 ，\n， 丁 戊\n", encoding="utf-8")
+    pairs = TextPairs.from_tokens_file(tokens, ["乙", "甲", "，", "丁", "。", "”"])
     assert pairs.followers == {1: {1}, 4: {5}}  # 丙 is not a word; "， ，" and "丁 丁" are lines apart
     assert pairs.punctuation == {2, 4, 5}
 
