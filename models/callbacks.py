@@ -30,12 +30,18 @@ class HeldOutMetrics(keras.callbacks.Callback):
 
     ``excluded``: ids never scored nor predicted (the unknown word): the windows whose target is
     one of them are left out, and the model's distribution is renormalised without them.
+
+    ``continuous_from`` (a position, for a model that carries its state): the same targets, each
+    predicted with the state carried over the text from that position (the validation part's
+    start) rather than from its window of ``length`` words.
     """
 
     def __init__(self, ids: np.ndarray, starts: np.ndarray, length: int, calibrate: bool = False,
-                 excluded: Sequence[int] = ()) -> None:
+                 excluded: Sequence[int] = (), continuous_from: int | None = None) -> None:
         super().__init__()
-        self.inputs, self.targets = window_batch(ids, predictable_starts(ids, starts, length, excluded), length)
+        starts = predictable_starts(ids, starts, length, excluded)
+        self.inputs, self.targets = window_batch(ids, starts, length)
+        self.ids, self.positions, self.continuous_from = ids, starts + length, continuous_from
         self.calibrate = calibrate
         self.excluded = list(excluded)
 
@@ -48,7 +54,10 @@ class HeldOutMetrics(keras.callbacks.Callback):
     def measure(self, model: keras.Model) -> dict[str, float]:
         """The held-out figures of ``model``'s current weights, as the logs get them."""
         predictor = NumpyNextWordPredictor.from_model(model).never_predict(self.excluded)
-        vectors = predictor.predict_many(self.inputs)
+        if self.continuous_from is None:
+            vectors = predictor.predict_many(self.inputs)
+        else:
+            vectors = predictor.continuous_vectors(self.ids, self.continuous_from, self.positions)
         figures = self._calibrate(predictor, vectors) if self.calibrate and predictor.scale is not None else {}
         score = predictor.score_vectors(vectors, self.targets)
         figures["heldout_top1"], figures["heldout_top10"] = score.top1, score.top10

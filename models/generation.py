@@ -1,7 +1,9 @@
 """Word-by-word generation from a trained next-word model, run in numpy.
 
-Each next word is predicted from the last ``window_length`` words (the window the model was
-trained on). The model's distribution over the vocabulary is the softmax of
+With ``settings.context`` "carried" (the default) the LSTM reads the seed once and then takes
+one step per generated word, its state carrying everything since the seed's first word; with
+"window" each next word is predicted afresh from the last ``window_length`` words alone (what
+a model trained on windows saw, at ``window_length`` steps per word). The model's distribution over the vocabulary is the softmax of
 ``scale x cos(prediction, output word vectors) / temperature`` (the learned scale of a
 softmax model; :data:`models.predictor.NEAREST_WORD_SCALE` for the regression models), and
 :class:`models.settings.DecodingSettings` says how a word is picked from it::
@@ -137,6 +139,39 @@ def _windows(histories: list[list[int]], window_length: int) -> np.ndarray:
     return np.asarray([history[-window_length:] for history in histories], dtype=np.int64)
 
 
+class _Contexts:
+    """What the model has read of each sequence being generated, and its next-word vectors.
+
+    Carried: the LSTM state after each history (rows of (B, H) arrays per layer), advanced one
+    step per new word. Window: nothing kept; the vectors come from each history's last window.
+    """
+
+    def __init__(self, predictor: NumpyNextWordPredictor, histories: list[list[int]], window_length: int,
+                 carried: bool) -> None:
+        self.predictor, self.window_length, self.carried = predictor, window_length, carried
+        self.states = None
+        if carried:
+            rows = [predictor.advance(np.asarray(history, dtype=np.int64)[None])[1] for history in histories]
+            self.states = [(np.concatenate([row[layer][0] for row in rows]),
+                            np.concatenate([row[layer][1] for row in rows])) for layer in range(len(rows[0]))]
+
+    def vectors(self, histories: list[list[int]]) -> np.ndarray:
+        """The predicted next-word vectors (B, D) after each of ``histories``."""
+        if self.carried:
+            return self.predictor.to_vectors(self.states[-1][0])
+        windows = [_windows([history], self.window_length) for history in histories]
+        if len({window.shape for window in windows}) == 1:
+            return self.predictor.predict_vectors(np.concatenate(windows))
+        return np.concatenate([self.predictor.predict_vectors(window) for window in windows])
+
+    def extend(self, parents: list[int], words: list[int]) -> None:
+        """Row i now continues row ``parents[i]`` with the word ``words[i]``."""
+        if self.carried:
+            rows = np.asarray(parents, dtype=np.int64)
+            states = [(h[rows], c[rows]) for h, c in self.states]
+            self.states = self.predictor.advance(np.asarray(words, dtype=np.int64)[:, None], states)[1]
+
+
 def _pick(predictor: NumpyNextWordPredictor, vector: np.ndarray, log_p: np.ndarray, history: list[int],
           settings: DecodingSettings, rng: np.random.Generator, pairs: TextPairs | None) -> int:
     """One next word for one sequence, by ``settings.method`` (not beam); ``log_p`` (V,) is the
@@ -161,18 +196,18 @@ def generate_many(predictor: NumpyNextWordPredictor, seeds: list[list[int]], len
     rng = np.random.default_rng(settings.rng_seed)
     histories = [list(seed) for seed in seeds]
     generations = [Generation([], []) for _ in seeds]
+    contexts = _Contexts(predictor, histories, window_length, settings.context == "carried")
     for _ in range(length):
-        windows = [_windows([history], window_length) for history in histories]
-        if len({w.shape for w in windows}) == 1:
-            vectors = predictor.predict_vectors(np.concatenate(windows))
-        else:
-            vectors = np.concatenate([predictor.predict_vectors(w) for w in windows])
+        vectors = contexts.vectors(histories)
         model_log_p = predictor.log_probabilities(vectors)
+        picked = []
         for index, history in enumerate(histories):
             word = _pick(predictor, vectors[index], model_log_p[index], history, settings, rng, pairs)
             history.append(word)
+            picked.append(word)
             generations[index].ids.append(word)
             generations[index].log_probabilities.append(float(model_log_p[index, word]))
+        contexts.extend(list(range(len(histories))), picked)
     return generations
 
 
@@ -181,19 +216,21 @@ def beam_search(predictor: NumpyNextWordPredictor, seed_ids: list[int], length: 
     """The most likely continuation of ``length`` words among ``settings.beam_width`` kept at each
     step (scores: summed log-probabilities with the repetition penalty and the bans of
     :func:`adjusted`; the finished beams are ranked by score / length ** ``length_penalty``)."""
-    beams: list[tuple[float, list[int], list[float]]] = [(0.0, list(seed_ids), [])]
+    beams: list[tuple[float, list[int], list[float], int]] = [(0.0, list(seed_ids), [], 0)]
+    contexts = _Contexts(predictor, [list(seed_ids)], window_length, settings.context == "carried")
     for _ in range(length):
-        vectors = predictor.predict_vectors(_windows([history for _, history, _ in beams], window_length))
+        vectors = contexts.vectors([history for _, history, _, _ in beams])
         model_log_p = predictor.log_probabilities(vectors)
         candidates = []
-        for index, (score, history, picked) in enumerate(beams):
+        for index, (score, history, picked, _) in enumerate(beams):
             scores = adjusted(model_log_p[index], history, settings, pairs)
             for word in np.argsort(-scores, kind="stable")[: settings.beam_width]:
                 if np.isfinite(scores[word]):
                     candidates.append((score + float(scores[word]), history + [int(word)],
-                                       picked + [float(model_log_p[index, word])]))
+                                       picked + [float(model_log_p[index, word])], index))
         candidates.sort(key=lambda candidate: -candidate[0])
         beams = candidates[: settings.beam_width]
+        contexts.extend([parent for _, _, _, parent in beams], [history[-1] for _, history, _, _ in beams])
     best = max(beams, key=lambda beam: beam[0] / max(1, len(beam[2])) ** settings.length_penalty)
     return Generation(best[1][len(seed_ids) :], best[2])
 

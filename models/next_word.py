@@ -100,7 +100,7 @@ def _cosine_logits(vector, word_vectors, log_scale, word_bias=None):
 
 
 def build_next_word_model(word_vectors: np.ndarray, settings: NextWordSettings, length: int | None = None,
-                          word_counts: np.ndarray | None = None) -> keras.Model:
+                          word_counts: np.ndarray | None = None, batch_size: int | None = None) -> keras.Model:
     """Build (not compile) the model over a word2vec matrix ``word_vectors`` (V, D).
 
     Input: int32 ids (B, T) for any T; with ``settings.unroll`` only T = ``length``, the LSTM
@@ -111,15 +111,22 @@ def build_next_word_model(word_vectors: np.ndarray, settings: NextWordSettings, 
     LSTM's inputs. With
     ``word_bias`` (softmax) the per-word biases start at the log of the add-one unigram
     probabilities from ``word_counts`` (V,) when given (zeros otherwise), so the untrained
-    head already knows which words are frequent.
+    head already knows which words are frequent. With ``settings.carry_state`` and a
+    ``batch_size`` the LSTMs are stateful: each batch of (``batch_size``, ``length``) ids starts
+    from the state the batch before ended in (reset it with :func:`reset_lstm_states`); without
+    a ``batch_size`` the same weights make a model for any batch that starts from zero.
     """
     vocabulary_size, dimensions = word_vectors.shape
     if settings.unroll and not length:
         raise ValueError("an unrolled LSTM needs the window length")
-    ids = keras.Input(shape=(length if settings.unroll else None,), dtype="int32", name="word_ids")
+    stateful = settings.carry_state and batch_size is not None
+    if stateful and not length:
+        raise ValueError("a stateful LSTM needs the window length")
+    ids = keras.Input(batch_shape=(batch_size if stateful else None, length if settings.unroll or stateful else None),
+                      dtype="int32", name="word_ids")
     embedding = keras.layers.Embedding(vocabulary_size, dimensions, trainable=settings.train_input_vectors,
                                        name="word_embedding")
-    vector = _lstm_to_vector(embedding(ids), dimensions, settings)
+    vector = _lstm_to_vector(embedding(ids), dimensions, settings, stateful)
     outputs = vector
     head = None
     if settings.loss == "softmax":
@@ -134,14 +141,14 @@ def build_next_word_model(word_vectors: np.ndarray, settings: NextWordSettings, 
     return keras.Model(ids, outputs, name=f"next_word_{settings.loss}")
 
 
-def _lstm_to_vector(hidden, dimensions: int, settings: NextWordSettings):
+def _lstm_to_vector(hidden, dimensions: int, settings: NextWordSettings, stateful: bool = False):
     """The stacked LSTMs and the ``next_vector`` Dense(D) over input vectors ``hidden``."""
     names = lstm_layer_names(settings.lstm_layers)
     for name in names:
         keeps_sequence = settings.every_position or name != names[-1]
         layer = FusedLSTM if settings.unroll else keras.layers.LSTM  # fixed length: the hand-written backward
-        hidden = layer(settings.lstm_units, dropout=settings.dropout, return_sequences=keeps_sequence,
-                       unroll=settings.unroll, name=name)(hidden)
+        hidden = layer(settings.lstm_units, dropout=settings.dropout, recurrent_dropout=settings.recurrent_dropout,
+                       return_sequences=keeps_sequence, unroll=settings.unroll, stateful=stateful, name=name)(hidden)
     return keras.layers.Dense(dimensions, activation="linear", name="next_vector")(hidden)
 
 
@@ -182,6 +189,13 @@ def jit_compile_setting(settings: NextWordSettings) -> bool | str:
     if settings.xla != "auto":
         return settings.xla == "on"
     return True if settings.unroll and keras.backend.backend() == "tensorflow" else "auto"
+
+
+def reset_lstm_states(model: keras.Model) -> None:
+    """Set the state of every stateful LSTM of ``model`` back to zeros."""
+    for layer in model.layers:
+        if getattr(layer, "stateful", False):
+            layer.reset_state()
 
 
 def output_word_vectors(model: keras.Model) -> np.ndarray:

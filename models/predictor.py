@@ -100,11 +100,17 @@ class NumpyNextWordPredictor:
         dense_kernel, dense_bias = model.get_layer("next_vector").get_weights()
         return cls(embeddings, lstms, dense_kernel, dense_bias, *_output_head(model))
 
-    def predict_vectors(self, ids: np.ndarray, every_position: bool = False) -> np.ndarray:
-        """Predicted next-word vectors (B, D) for windows of ids (B, T), after the whole window;
-        with ``every_position`` (B, T, D), after each of its prefixes."""
+    def zero_state(self, batch: int) -> list[tuple[np.ndarray, np.ndarray]]:
+        """The state every window starts from without a carried one: ``(h, c)`` zeros (B, H) per layer."""
+        return [(np.zeros((batch, lstm.units), dtype=np.float32),) * 2 for lstm in self.lstms]
+
+    def advance(self, ids: np.ndarray, states: list | None = None,
+                every_position: bool = False) -> tuple[np.ndarray, list[tuple[np.ndarray, np.ndarray]]]:
+        """Run the LSTMs over ids (B, T) from ``states`` (:meth:`zero_state` when None): returns the
+        last layer's outputs ``h`` after the last word (B, H), or after every word (B, T, H) with
+        ``every_position``, and the state after the last word, to carry into the next call."""
         ids = np.atleast_2d(ids)
-        states = [(np.zeros((len(ids), lstm.units), dtype=np.float32),) * 2 for lstm in self.lstms]
+        states = list(states) if states is not None else self.zero_state(len(ids))
         outputs = []
         for t in range(ids.shape[1]):
             projected = self.input_projection[ids[:, t]]
@@ -115,9 +121,35 @@ class NumpyNextWordPredictor:
                 states[index] = (h, c)
             if every_position:
                 outputs.append(states[-1][0])
-        if every_position:
-            return np.stack(outputs, axis=1) @ self.dense_kernel + self.dense_bias
-        return states[-1][0] @ self.dense_kernel + self.dense_bias
+        return (np.stack(outputs, axis=1) if every_position else states[-1][0]), states
+
+    def to_vectors(self, hidden: np.ndarray) -> np.ndarray:
+        """The predicted next-word vectors (..., D) of the last LSTM's outputs ``hidden`` (..., H)."""
+        return hidden @ self.dense_kernel + self.dense_bias
+
+    def predict_vectors(self, ids: np.ndarray, every_position: bool = False) -> np.ndarray:
+        """Predicted next-word vectors (B, D) for windows of ids (B, T), after the whole window,
+        each from a zero state; with ``every_position`` (B, T, D), after each of its prefixes."""
+        return self.to_vectors(self.advance(ids, every_position=every_position)[0])
+
+    def continuous_vectors(self, ids: np.ndarray, begin: int, positions: np.ndarray,
+                           chunk: int = 4096) -> np.ndarray:
+        """The predicted vectors (P, D) for the words at ``positions`` (P,) of ``ids`` (N,) with the
+        state carried over the text from ``begin`` (a zero state there), so each word is predicted
+        from everything between ``begin`` and it. Every position must be > ``begin``."""
+        positions = np.asarray(positions, dtype=np.int64)
+        if len(positions) == 0:
+            return np.zeros((0, len(self.dense_bias)), dtype=np.float32)
+        if positions.min() <= begin:
+            raise ValueError(f"positions must come after the start of the text ({begin})")
+        hidden = np.empty((len(positions), self.lstms[-1].units), dtype=np.float32)
+        states = self.zero_state(1)
+        for start in range(begin, int(positions.max()), chunk):  # memory: one chunk of outputs at a time
+            stop = min(start + chunk, int(positions.max()))
+            outputs, states = self.advance(ids[None, start:stop], states, every_position=True)
+            wanted = np.flatnonzero((positions > start) & (positions <= stop))  # word p follows ids[p - 1]
+            hidden[wanted] = outputs[0, positions[wanted] - 1 - start]
+        return self.to_vectors(hidden)
 
     def log_probabilities(self, vectors: np.ndarray, temperature: float = 1.0) -> np.ndarray:
         """log p(word | context) (B, V) float64 for predicted ``vectors`` (B, D): the softmax of

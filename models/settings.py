@@ -64,6 +64,8 @@ def check_settings(settings: Any, section: str) -> None:
         for key, choices in vars(cls).get("CHOICES", {}).items():
             if getattr(settings, key) not in choices:
                 raise SettingsError(f"{section}.{key} = {getattr(settings, key)!r} is not one of: {', '.join(choices)}")
+    if hasattr(settings, "check_combination"):
+        settings.check_combination()
 
 
 @dataclass
@@ -72,9 +74,11 @@ class NextWordSettings:
 
     loss: str = "softmax"  # "softmax" (scaled cosine over every word) or "mse" (the blog's regression)
     every_position: bool = True  # predict the next word after every prefix of a window, not only the last
+    carry_state: bool = False  # every_position only: the LSTM's state carries from one window to the next (the text as batch_size streams), in training and held-out figures
     lstm_units: int = 200  # cells of each LSTM layer (the mission's 200)
     lstm_layers: int = 1  # stacked LSTM layers (the mission's 1)
-    dropout: float = 0.2  # on each LSTM's inputs
+    dropout: float = 0.2  # on each LSTM's inputs (one mask per sequence)
+    recurrent_dropout: float = 0.0  # on each LSTM's recurrent state h (one mask per sequence; Gal & Ghahramani's variational dropout)
     train_output_vectors: bool = True  # softmax only: output word vectors start from word2vec and train
     train_input_vectors: bool = True  # the input Embedding starts from word2vec and trains too
     learn_scale: bool = True  # softmax only: the cosine scale is a trained weight
@@ -89,7 +93,7 @@ class NextWordSettings:
     clip_norm: float = 0.0  # clip the global gradient norm to this (0 = no clipping)
 
     RANGES: ClassVar[dict[str, Bound]] = {
-        "lstm_units": AT_LEAST_ONE, "lstm_layers": AT_LEAST_ONE, "dropout": BELOW_ONE,
+        "lstm_units": AT_LEAST_ONE, "lstm_layers": AT_LEAST_ONE, "dropout": BELOW_ONE, "recurrent_dropout": BELOW_ONE,
         "scale": POSITIVE, "learning_rate": POSITIVE, "clip_norm": NOT_NEGATIVE}
     CHOICES: ClassVar[dict[str, tuple[str, ...]]] = {
         "loss": LOSSES, "optimizer": ("adam", "sgd"), "learning_rate_decay": ("none", "cosine"),
@@ -97,6 +101,11 @@ class NextWordSettings:
 
     def __post_init__(self) -> None:
         check_settings(self, "train")
+
+    def check_combination(self) -> None:
+        """Settings that cannot go together; raises :class:`SettingsError`."""
+        if self.carry_state and not self.every_position:
+            raise SettingsError("train.carry_state needs train.every_position = true (a target at every position)")
 
 
 @dataclass
@@ -142,6 +151,7 @@ class DecodingSettings:
     greedy nearest word by cosine with nothing else applied. The penalties apply to sample, greedy and beam.
     """
 
+    context: str = "carried"  # carried: one LSTM step per word, the state carried from the whole seed on; window: each word from the last window of words alone, as a 20-word model reads
     method: str = "sample"  # sample, greedy, beam, or nearest (the blog's nearest word by cosine)
     temperature: float = 1.0  # sample: divides the logits (1 = the model's own distribution; < 1 sharper, > 1 flatter; 0 = the likeliest word)
     top_k: int = 0  # sample: keep only the k most likely words (0 = no limit)
@@ -157,7 +167,7 @@ class DecodingSettings:
         "temperature": NOT_NEGATIVE, "top_k": NOT_NEGATIVE, "top_p": Bound(0, 1, low_open=True),
         "repetition_penalty": Bound(1), "repetition_window": NOT_NEGATIVE, "no_repeat_ngram": NOT_NEGATIVE,
         "beam_width": AT_LEAST_ONE, "length_penalty": NOT_NEGATIVE, "rng_seed": NOT_NEGATIVE}
-    CHOICES: ClassVar[dict[str, tuple[str, ...]]] = {"method": DECODING_METHODS}
+    CHOICES: ClassVar[dict[str, tuple[str, ...]]] = {"method": DECODING_METHODS, "context": ("carried", "window")}
 
     def __post_init__(self) -> None:
         check_settings(self, "generate")

@@ -25,10 +25,11 @@ import numpy as np
 from lstmlab.corpus.windows import WindowSplit
 from lstmlab.models.callbacks import HeldOutMetrics
 from lstmlab.models.distributed import Shard, check_batch_size
-from lstmlab.models.next_word import build_next_word_model, compile_next_word_model, set_cosine_scale
+from lstmlab.models.next_word import (build_next_word_model, compile_next_word_model, reset_lstm_states,
+                                      set_cosine_scale)
 from lstmlab.models.settings import NextWordSettings, TrainingSchedule
 from lstmlab.models.weight_averaging import EpochSnapshots, keep_best_average
-from lstmlab.models.window_data import SequenceBatches, WindowBatches
+from lstmlab.models.window_data import SequenceBatches, StreamBatches, WindowBatches
 
 logger = logging.getLogger(__name__)
 
@@ -88,22 +89,41 @@ def _read_best(path: Path) -> dict:
     return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
 
 
+class ResetStatesEachEpoch(keras.callbacks.Callback):
+    """Zero the stateful LSTMs' state at each epoch's start, where the streams start again."""
+
+    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+        reset_lstm_states(self.model)
+
+
 def training_batches(ids: np.ndarray, split: WindowSplit, length: int, settings: NextWordSettings,
-                     schedule: TrainingSchedule, target_vectors: np.ndarray | None, shard: Shard = Shard()):
-    """The training and validation batches for the settings' objective: back-to-back sequences
-    with a target at every position, or the blog's overlapping windows with one target each;
-    this process's ``shard`` of each."""
+                     schedule: TrainingSchedule, target_vectors: np.ndarray | None, shard: Shard = Shard(),
+                     first_epoch: int = 0):
+    """The training and validation batches for the settings' objective: the text as parallel
+    streams for a model that carries its state (no validation batches: its held-out figures
+    are continuous), back-to-back sequences with a target at every position, or the blog's
+    overlapping windows with one target each; this process's ``shard`` of each. ``first_epoch``:
+    the epoch training starts at (a resumed training's), whose order the batches take."""
     validation_batch = max(schedule.batch_size, 256)
     validation_batch -= validation_batch % shard.devices
+    if settings.carry_state:
+        if shard.count > 1:
+            raise ValueError("train.carry_state does not work with data-parallel training yet; "
+                             "set train.carry_state = false to train on several processes")
+        train = StreamBatches(ids, 0, split.validation_boundary, length, schedule.batch_size, target_vectors,
+                              shuffle=True, max_sequences=schedule.max_train_windows, seed=schedule.rng_seed,
+                              first_epoch=first_epoch)
+        return train, None
     if settings.every_position:
         train = SequenceBatches(ids, 0, split.validation_boundary, length, schedule.batch_size, target_vectors,
                                 shuffle=True, max_sequences=schedule.max_train_windows, seed=schedule.rng_seed,
-                                shard=shard)
+                                shard=shard, first_epoch=first_epoch)
         validation = SequenceBatches(ids, split.validation_boundary, split.test_boundary, length, validation_batch,
                                      target_vectors, shuffle=False, shard=shard)
         return train, validation
     train = WindowBatches(ids, split.train_starts, length, schedule.batch_size, target_vectors, shuffle=True,
-                          windows_per_epoch=schedule.max_train_windows, seed=schedule.rng_seed, shard=shard)
+                          windows_per_epoch=schedule.max_train_windows, seed=schedule.rng_seed, shard=shard,
+                          first_epoch=first_epoch)
     validation = WindowBatches(ids, split.validation_starts, length, validation_batch, target_vectors, shuffle=False,
                                shard=shard)
     return train, validation
@@ -133,10 +153,12 @@ def train_next_word(ids: np.ndarray, split: WindowSplit, length: int, word_vecto
     check_batch_size(schedule.batch_size, shard)
     keras.utils.set_random_seed(schedule.rng_seed)
     word_counts = np.bincount(ids[: split.validation_boundary], minlength=len(word_vectors))
-    model = build_next_word_model(word_vectors, settings, length, word_counts=word_counts)
+    model = build_next_word_model(word_vectors, settings, length, word_counts=word_counts,
+                                  batch_size=schedule.batch_size)
     target_vectors = None if settings.loss == "softmax" else word_vectors
+    epochs_done = len(read_history(work_dir / "history.json").get("loss", []))
     train_batches, validation_batches = training_batches(ids, split, length, settings, schedule, target_vectors,
-                                                         shard)
+                                                         shard, first_epoch=epochs_done)
     compile_next_word_model(model, settings, total_steps=len(train_batches) * schedule.epochs,
                             steps_per_execution=schedule.batches_per_execution())
     rng = np.random.default_rng(schedule.rng_seed)
@@ -146,9 +168,10 @@ def train_next_word(ids: np.ndarray, split: WindowSplit, length: int, word_vecto
     best_path, best_json = work_dir / "best.keras", work_dir / "best.json"
     best_so_far = _read_best(best_json).get(monitor)
     calibrate = settings.loss == "softmax" and settings.calibrate_scale
-    held_out = HeldOutMetrics(ids, metric_starts, length, calibrate=calibrate, excluded=unscored)
+    held_out = HeldOutMetrics(ids, metric_starts, length, calibrate=calibrate, excluded=unscored,
+                              continuous_from=split.validation_boundary if settings.carry_state else None)
     snapshots = work_dir / "snapshots"
-    callbacks = [held_out] + ([EpochSnapshots(snapshots)] if schedule.average_epochs else []) + [
+    callbacks = ([ResetStatesEachEpoch()] if settings.carry_state else []) + [held_out] + ([EpochSnapshots(snapshots)] if schedule.average_epochs else []) + [
         keras.callbacks.BackupAndRestore(str(work_dir / "backup")),
         keras.callbacks.ModelCheckpoint(str(best_path), monitor=monitor, mode=mode, save_best_only=True,
                                         initial_value_threshold=best_so_far),
@@ -159,12 +182,16 @@ def train_next_word(ids: np.ndarray, split: WindowSplit, length: int, word_vecto
         callbacks.append(keras.callbacks.EarlyStopping(monitor=monitor, mode=mode, patience=schedule.patience))
     callbacks.extend(extra_callbacks or [])
     model.fit(train_batches, validation_data=validation_batches, epochs=schedule.epochs, callbacks=callbacks,
-              verbose=verbose)
+              verbose=verbose, shuffle=False)
     history = read_history(work_dir / "history.json")
     history["kept"] = _keep_best_weights(model, work_dir, history, held_out, monitor, mode,
                                          average=schedule.average_epochs)
     if calibrate and "heldout_scale" in history["kept"]:
         set_cosine_scale(model, history["kept"]["heldout_scale"])
+    if settings.carry_state:  # the same weights in a model for any batch, starting from zero
+        stateless = build_next_word_model(word_vectors, settings, length, word_counts=word_counts)
+        stateless.set_weights(model.get_weights())
+        model = stateless
     return model, history
 
 

@@ -7,6 +7,7 @@ What ``import lstmlab`` offers (the command line calls the same code)::
     run = lstmlab.load("runs/novel")                                           # a finished run folder
     print(run.generate("宝玉道", length=30))                                   # numpy only, no TensorFlow
     run.similar("宝玉")                # [(word, cosine), ...] in the run's word2vec space
+    run.inspect()["cells"]            # the cells that track features of the text; RUN/inspect/*.html
     run.evaluate()["rows"][0]          # the test-part table as evaluation.json holds it
     run.settings.train.epochs          # the settings the folder was made with
 
@@ -76,6 +77,16 @@ class Run:
         run_stages(run_folder.recorded_corpus(self.run_dir), self.run_dir, self.settings, until="evaluate",
                    force_stage="evaluate" if force else None, progress=False)
         return run_folder.read_json(self.run_dir, run_folder.EVALUATION)
+
+    def inspect(self, text: str | None = None, words: int = 400, name: str = "inspection",
+                compare: bool = True) -> dict[str, Any]:
+        """See inside the LSTM over ``text`` (default: ``words`` words of the test part): the
+        cells that track features of the text, gate saturation, the comparison with Kneser-Ney.
+        Writes ``RUN/inspect/NAME.html`` (its path is the result's ``page``), ``NAME.json`` and
+        an LSTMVis export (:func:`lstmlab.pipeline.inspect.inspect_run`)."""
+        from lstmlab.pipeline.inspect import inspect_run
+
+        return inspect_run(self.run_dir, text, words, name, compare)
 
     def similar(self, word: str, k: int = 10) -> list[tuple[str, float]]:
         """The ``k`` words nearest to ``word`` by cosine in the run's word2vec space, with their

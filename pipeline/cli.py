@@ -14,8 +14,9 @@ from lstmlab.models.settings import DECODING_METHODS, DecodingSettings
 from lstmlab.pipeline import __version__, demo_cli, distributed_cli, run_folder
 from lstmlab.pipeline.config import (FixEncodingConfig, SegmentConfig, Word2VecConfig, load_config, run_folder_config,
                                      to_toml)
-from lstmlab.pipeline.files import user_path
 from lstmlab.pipeline.errors import USER_ERRORS, printable, write_crash_log
+from lstmlab.pipeline.files import user_path
+from lstmlab.pipeline.inputs import read_user_text
 from lstmlab.pipeline.quiet import import_tensorflow_quietly, verbose_requested
 from lstmlab.pipeline.runner import run_pipeline
 from lstmlab.pipeline.stages import STAGE_NAMES
@@ -178,7 +179,26 @@ def _add_run_commands(commands) -> None:
 
 
 def _add_tool_commands(commands) -> None:
-    """``similar``, ``tensorboard``, ``bench``."""
+    """``inspect``, ``similar``, ``tensorboard``, ``bench``."""
+    inspect = commands.add_parser(
+        "inspect", help="see inside a run's LSTM: its cells and gates over a text",
+        description="Record the last LSTM layer's cells and gates word by word over a text (numpy), rank the cells "
+        "by how closely they follow features of the text (inside a quotation, inside speech, words since the "
+        "sentence's end, place in the line, next word a punctuation mark), measure how often each gate saturates, "
+        "and compare the LSTM with Kneser-Ney on the test part by kind of word. Writes RUN/inspect/NAME.html (one "
+        "self-contained page), NAME.json and NAME-lstmvis/ (the states for LSTMVis).")
+    inspect.add_argument("run_dir", type=user_path, metavar="RUN")
+    text = inspect.add_mutually_exclusive_group()
+    text.add_argument("--text", type=user_path, metavar="FILE", help="UTF-8 text to inspect (default: the test part)")
+    text.add_argument("--seed", help="a text to inspect, typed here")
+    inspect.add_argument("--words", type=int, default=400, help="words of the test part to inspect (default 400)")
+    inspect.add_argument("--name", default="inspection", help="file name of the page and its JSON (default inspection)")
+    inspect.add_argument("--no-compare", dest="compare", action="store_false",
+                         help="skip the comparison with Kneser-Ney (it fits the n-gram model: seconds to a minute)")
+    inspect.add_argument("--open", action="store_true", help="serve the page on 127.0.0.1 and open it in a browser")
+    inspect.add_argument("--port", type=int, default=8765, help="the port --open serves on (default 8765)")
+    inspect.set_defaults(handler=command_inspect)
+
     similar = commands.add_parser("similar", help="nearest words to a word in a run's word2vec space")
     similar.add_argument("run_dir", type=user_path, metavar="RUN")
     similar.add_argument("word")
@@ -333,6 +353,45 @@ def command_generate(args) -> int:
         return 0
     _print_sample(generator, args.seed or "", length)
     return 0
+
+
+def command_inspect(args) -> int:
+    from lstmlab.pipeline.inspect import inspect_run
+
+    if args.words < 1:
+        raise ValueError(f"--words must be at least 1, got {args.words}")
+    text = args.seed
+    if args.text is not None:
+        text = read_user_text(args.text)
+    summary = inspect_run(args.run_dir, text, args.words, args.name, args.compare)
+    print(f"{summary['text']}, {summary['units']} units; the best cell per feature (Pearson r):")
+    for feature, cells in summary["cells"].items():
+        best = cells[0]
+        print(f"  {feature:26s} {best['state']}[{best['unit']}]  r = {best['r']:+.3f}")
+    means = summary["saturation_mean"]
+    print("gates saturated (mean share of steps < 0.1 / > 0.9): " +
+          ", ".join(f"{gate} {sides['left']:.1%} / {sides['right']:.1%}" for gate, sides in means.items()))
+    print(f"wrote {summary['page']}")
+    if args.open:
+        serve_folder(Path(summary["page"]), args.port)
+    return 0
+
+
+def serve_folder(page: Path, port: int) -> None:
+    """Serve ``page``'s folder on 127.0.0.1:``port`` until Ctrl-C and open the page in a browser."""
+    import functools
+    import http.server
+    import webbrowser
+
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(page.parent))
+    with http.server.ThreadingHTTPServer(("127.0.0.1", port), handler) as server:
+        url = f"http://127.0.0.1:{port}/{page.name}"
+        print(f"serving {url} (Ctrl-C to stop)")
+        webbrowser.open(url)
+        try:
+            server.serve_forever()
+        except KeyboardInterrupt:
+            pass
 
 
 def command_similar(args) -> int:

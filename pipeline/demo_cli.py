@@ -34,6 +34,9 @@ def add_commands(commands) -> None:
                        help="also test the 8-bit-trained model on these widths (default 16 32)")
     adder.add_argument("--rng-seed", type=int, help="random seed")
     adder.add_argument("--run-dir", type=user_path, default=Path("runs/adder"))
+    adder.add_argument("--inspect", action="store_true",
+                       help="then look inside (--cell lstm): the unit that follows the carry bit (Pearson r), how well a "
+                       "linear read-out of h tells the carry, how often each gate saturates")
     adder.set_defaults(handler=command_adder, uses_keras=True)
 
     primes = commands.add_parser("primes", help="nicodjimenez's next-prime LSTM in Keras (--toy: the repeat toy)",
@@ -71,6 +74,23 @@ def add_commands(commands) -> None:
     reference.set_defaults(handler=command_reference)
 
 
+def _inspect_adder(model, cell: str) -> None:
+    """Print the unit of a trained LSTM adder that carries, found over 300 random 8-bit sums."""
+    from lstmlab.models.demos.binary import addition_examples, random_sums
+    from lstmlab.models.inspection import carry_bits, find_carry_unit
+    from lstmlab.models.numpy_lstm import NumpyLSTM
+
+    if cell != "lstm":
+        raise ValueError("--inspect looks inside an LSTM: add --cell lstm")
+    a, b = random_sums(300, 8, np.random.default_rng(5))
+    found = find_carry_unit(NumpyLSTM.from_keras(model.get_layer("lstm")), addition_examples(a, b, 8)[0],
+                            carry_bits(a, b, 8))
+    print(f"the carry bit over {found['steps']} steps (300 random sums), the units that follow it best (Pearson r):")
+    for unit in found["best_units"]:
+        print(f"  {unit['state']}[{unit['unit']}]  r = {unit['r']:+.3f}")
+    print(f"a linear read-out of h tells the carry at {found['probe_accuracy']:.1%} of held-out steps")
+
+
 def command_adder(args: argparse.Namespace) -> int:
     from lstmlab.models.demos import adder
     from lstmlab.models.demos.binary import all_pairs, random_sums
@@ -97,6 +117,8 @@ def command_adder(args: argparse.Namespace) -> int:
         longer = adder.exact_match_accuracy(model, *random_sums(10_000, bits, rng), bits=bits)
         print(f"exact-match accuracy on 10,000 random {bits}-bit sums (trained on 8 bits): {longer:.2%}")
     log.close()
+    if args.inspect:
+        _inspect_adder(model, settings.cell)
     return 0
 
 

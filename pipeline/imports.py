@@ -46,7 +46,16 @@ def _is_project(module: str) -> bool:
     return module.split(".")[0] == ROOT_PACKAGE
 
 
+def _is_package(module: str) -> bool:
+    return source_file(module).name == "__init__.py"
+
+
 def _module_exists(module: str) -> bool:
+    """Whether ``module`` exists, found without importing it (only its parent package, which
+    must be a package: a name imported from a plain module is not a module)."""
+    parent = module.rpartition(".")[0]
+    if parent and not _is_package(parent):
+        return False
     try:
         return importlib.util.find_spec(module) is not None
     except ModuleNotFoundError:

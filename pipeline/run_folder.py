@@ -1,18 +1,7 @@
 """The run folder: every file name in it, the context a stage gets, and the loaders.
 
-A run folder (default ``runs/<corpus stem>/``) holds::
-
-    run.json           the corpus path the folder was made from
-    config.toml        the effective settings of the latest run
-    text.txt           fix-encoding: the corpus as UTF-8 with \\n line endings
-    tokens.txt         segment: words separated by one space, one line per input line
-    word2vec.kv        word2vec: gensim KeyedVectors (plus vectors.bin, the C binary format)
-    windows.npz        windows: int32 ids of the whole text and the split boundaries
-    model.keras        train: the chosen epoch's model; logs/ TensorBoard; train_work/ resume state
-    predictor.npz      train: the same model's weights and vocabulary for numpy (no TensorFlow to load)
-    evaluation.json    evaluate: the held-out table
-    sample.txt         generate: generated text
-    manifests/<stage>.json, .lock
+A run folder (default ``runs/<corpus stem>/``) holds the files named below, one constant each;
+``docs/pipeline.md`` describes each (a test checks that it names every one).
 
 This module is the only one that knows those names; stages and commands ask it for paths
 and contents.
@@ -45,7 +34,9 @@ PREDICTOR = "predictor.npz"
 LOGS = "logs"
 TRAIN_WORK = "train_work"
 EVALUATION = "evaluation.json"
+CONTEXT_CURVE = "context_curve.png"
 SAMPLE = "sample.txt"
+INSPECT = "inspect"
 MANIFESTS = "manifests"
 LOCK = ".lock"
 
@@ -78,9 +69,14 @@ class Windows:
     split: WindowSplit
     length: int
 
-    def seed_ids(self) -> list[int]:
-        start = self.split.validation_boundary
+    def seed_ids(self, part: str = "validation") -> list[int]:
+        """The first window of the ``part`` ("validation" or "test")."""
+        start = self.split.validation_boundary if part == "validation" else self.split.test_boundary
         return [int(i) for i in self.ids[start : start + self.length]]
+
+    def seed_start(self, part: str = "validation") -> int:
+        """Where :meth:`seed_ids` of ``part`` starts in the id stream."""
+        return self.split.validation_boundary if part == "validation" else self.split.test_boundary
 
 
 def default_run_dir(corpus: Path) -> Path:
@@ -148,6 +144,17 @@ def load_windows(run_dir: Path) -> Windows:
         ids, length = data["ids"], int(data["length"])
         validation_boundary, test_boundary = int(data["validation_boundary"]), int(data["test_boundary"])
     return Windows(ids, split_at_boundaries(len(ids), length, validation_boundary, test_boundary), length)
+
+
+def text_words(run_dir: Path, start: int, stop: int, ids_count: int) -> list[str] | None:
+    """The words of ``RUN/tokens.txt`` at positions ``start .. stop-1`` of the id stream, as the
+    text writes them (a rare word as itself, not ``<unk>``); None when the file is missing or
+    its words do not line up one to one with the ``ids_count`` ids (rare words left out)."""
+    path = run_dir / TOKENS
+    if not path.is_file():
+        return None
+    words = path.read_text(encoding="utf-8").split()
+    return words[start:stop] if len(words) == ids_count else None
 
 
 def load_vectors(run_dir: Path):

@@ -20,6 +20,7 @@ from lstmlab.pipeline import run_folder
 from lstmlab.pipeline.config import DistributeConfig, PipelineConfig, hashed_settings, load_config, to_toml
 from lstmlab.pipeline.files import remove_partial_files, run_folder_lock, sha256_of_path, write_text_atomic
 from lstmlab.pipeline.imports import code_hash
+from lstmlab.pipeline.inputs import check_input_file
 from lstmlab.pipeline.manifest import outputs_intact, stage_key, write_manifest
 from lstmlab.pipeline.run_folder import RunContext, RunFolderError, read_manifest
 from lstmlab.pipeline.stages import STAGE_NAMES, STAGES, Stage
@@ -142,10 +143,8 @@ def run_pipeline(corpus: str | Path, run_dir: str | Path, config: PipelineConfig
     corpus, run_dir = Path(corpus).resolve(), Path(run_dir)
     if until is not None and until not in STAGE_NAMES:
         raise ValueError(f"unknown stage {until!r}; stages: {', '.join(STAGE_NAMES)}")
-    if corpus.is_dir():
-        raise RunFolderError(f"{corpus} is a folder; give the corpus file itself")
-    if not corpus.is_file() and not (run_dir / run_folder.TEXT).is_file():
-        raise RunFolderError(f"corpus file {corpus} does not exist")
+    if corpus.exists() or corpus.is_symlink() or not (run_dir / run_folder.TEXT).is_file():
+        check_input_file(corpus, "corpus")  # a moved corpus is fine while the folder holds its text
     new_folder = not run_dir.exists()
     outcomes: list[StageOutcome] = []
     try:

@@ -93,9 +93,23 @@ def test_numpy_greedy_generation_equals_keras(model, predictor):
         vector = vector_model.predict(np.array([nearest[-6:]], dtype=np.int32), verbose=0)[0]
         nearest.append(int(np.argmax(decoding @ (vector / np.linalg.norm(vector)))))
     assert likeliest != nearest  # the biases change which word is likeliest
-    plain = DecodingSettings(method="greedy", repetition_penalty=1.0, no_repeat_ngram=0)
+    plain = DecodingSettings(method="greedy", repetition_penalty=1.0, no_repeat_ngram=0, context="window")
     assert generate_ids(predictor, [5, 9, 2], 25, 6, plain) == likeliest[3:]
-    assert generate_ids(predictor, [5, 9, 2], 25, 6) == nearest[3:]  # the blog's nearest word
+    blog = DecodingSettings(method="nearest", context="window")
+    assert generate_ids(predictor, [5, 9, 2], 25, 6, blog) == nearest[3:]  # the blog's nearest word
+
+
+def test_carried_generation_equals_keras_over_the_whole_text(model, predictor):
+    """With the state carried, each word is the greedy pick after everything before it: Keras
+    reading the whole history from a zero state picks the same words."""
+    history = [5, 9, 2]
+    for _ in range(25):
+        logits = model.predict(np.array([history], dtype=np.int32), verbose=0)[0, -1]
+        history.append(int(np.argmax(logits)))
+    plain = DecodingSettings(method="greedy", repetition_penalty=1.0, no_repeat_ngram=0, context="carried")
+    assert generate_ids(predictor, [5, 9, 2], 25, 6, plain) == history[3:]
+    beam = DecodingSettings(method="beam", beam_width=1, repetition_penalty=1.0, no_repeat_ngram=0)
+    assert beam_search(predictor, [5, 9, 2], 25, 6, beam).ids == history[3:]
 
 
 def test_sampling_is_reproducible_and_follows_the_seed(predictor):
@@ -114,7 +128,8 @@ def test_saved_predictor_loads_with_the_same_outputs(predictor, tmp_path):
 
 
 class EchoPredictor:
-    """A stand-in model that puts 90% of the next word's probability on the last word again."""
+    """A stand-in model that puts 90% of the next word's probability on the last word of its window
+    (it has no state: generation from it reads windows, context "window")."""
 
     def predict_vectors(self, windows: np.ndarray) -> np.ndarray:
         return np.eye(VOCABULARY)[windows[:, -1]]
@@ -126,7 +141,7 @@ class EchoPredictor:
 
 @pytest.mark.parametrize("method", ["sample", "greedy", "beam"])
 def test_a_word_follows_itself_only_where_the_text_pairs_allow(method):
-    plain = dict(method=method, no_repeat_ngram=0, repetition_penalty=1.0, top_p=1.0)
+    plain = dict(method=method, no_repeat_ngram=0, repetition_penalty=1.0, top_p=1.0, context="window")
     seed = [1, 2, 3]
     pairs = TextPairs(frozenset(), {i: frozenset({i}) for i in range(0, VOCABULARY, 2)})  # even ids may double
     echo = EchoPredictor()
@@ -186,7 +201,8 @@ def test_generation_never_writes_a_word_never_predicted(method):
                                        np.zeros(4))], np.zeros((1, VOCABULARY)), np.zeros(VOCABULARY),
                                        np.eye(VOCABULARY), 20.0)
     predictor.predict_vectors = EchoPredictor().predict_vectors
-    settings = DecodingSettings(method=method, temperature=0.05, no_repeat_ngram=0, repetition_penalty=1.0, top_p=1.0)
+    settings = DecodingSettings(method=method, temperature=0.05, no_repeat_ngram=0, repetition_penalty=1.0, top_p=1.0,
+                                context="window")  # the stand-in predicts from windows
     assert generate(predictor, [1, 2, 3], 5, 5, settings).ids[0] == 3
     ids = generate(predictor.never_predict([3]), [1, 2, 3], 40, 5, settings).ids
     assert 3 not in ids and len(ids) == 40

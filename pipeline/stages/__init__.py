@@ -77,8 +77,9 @@ STAGES: tuple[Stage, ...] = (
           "lstmlab windows RUN"),
     Stage("train", "train", (F.WINDOWS, F.WORD2VEC, F.TOKENS), _nothing, (F.MODEL, F.PREDICTOR), "train",
           "the next-word LSTM (Keras) and its weights for numpy; TensorBoard logs in logs/", "lstmlab train RUN"),
-    Stage("evaluate", "evaluate", (F.WINDOWS, F.PREDICTOR, F.TOKENS), _nothing, (F.EVALUATION,), "evaluate",
-          "perplexity, top-1, top-10 on the test part beside n-gram models; generation measures",
+    Stage("evaluate", "evaluate", (F.WINDOWS, F.PREDICTOR, F.TOKENS), _nothing, (F.EVALUATION, F.CONTEXT_CURVE),
+          "evaluate", "perplexity, top-1, top-10 on the test part beside n-gram models, from windows and with the "
+          "state carried; the context-length curve; generation measures",
           "lstmlab evaluate RUN"),
     Stage("generate", "generate", (F.PREDICTOR, F.WINDOWS, F.TOKENS), _nothing, (F.SAMPLE,), "generate",
           "text generated word by word from the seed text", "lstmlab generate RUN --seed 王冕"),

@@ -10,7 +10,13 @@ the training part only; the Kneser-Ney order to beat is the one best on the vali
 For a model with a distribution a row mixes it linearly with that Kneser-Ney model, the
 weight fitted on the validation part (:mod:`corpus.interpolation`), and a last row mixes it
 with its memory of the training text (:func:`memory_mixture`, :mod:`models.memory`).
-It also measures generation from test seeds with three decodings (:func:`measure_decodings`).
+Two protocols score the same test targets: ``window`` (each from the 20 words before it, from a
+zero state: the rows above, comparable with every earlier table) and ``continuous`` (each with
+the LSTM's state carried over the text from the validation part's start, so from everything
+before it). The context curve gives the model's and Kneser-Ney's figures when they may read
+only the last n words (:mod:`models.context_curve`), drawn to ``RUN/context_curve.png``. The
+model's validation figures in both protocols are recorded too: they are what a choice of
+settings may look at. It also measures generation from test seeds (:func:`measure_decodings`).
 """
 
 from __future__ import annotations
@@ -31,16 +37,21 @@ from lstmlab.corpus.segment import is_punctuation
 from lstmlab.models.generation import TextPairs
 from lstmlab.models.memory import MemoryModel, TrainingMemory, fit_memory_mixture
 from lstmlab.models.predictor import NumpyNextWordPredictor
-from lstmlab.models.sample_report import measure_generation
+from lstmlab.models.context_curve import model_curve, ngram_curve
+from lstmlab.models.sample_report import measure_generation, text_quotation_balance
 from lstmlab.models.settings import DecodingSettings
 from lstmlab.pipeline import run_folder
 from lstmlab.pipeline.files import write_text_atomic
+from lstmlab.pipeline.plots import context_curve_picture
 from lstmlab.pipeline.run_folder import RunContext
 
 NGRAM_ORDERS = (2, 3, 4, 5)
-# The generation measures: K seeds (the test part's first windows, 20 words each), L words each.
-GENERATION_SEEDS, GENERATION_LENGTH = 20, 200
-COMPARED_DECODINGS = (DecodingSettings(), DecodingSettings(method="nearest"))
+# The generation measures: K seeds (evenly spaced test windows, 20 words each), L words each.
+GENERATION_SEEDS, GENERATION_LENGTH = 20, 500
+COMPARED_DECODINGS = (DecodingSettings(), DecodingSettings(context="window"),
+                      DecodingSettings(method="nearest", context="window"))
+# The test targets (evenly spaced) that the context curve scores at each context length.
+CURVE_TARGETS = 10_000
 
 
 def score_side_by_side(models: list, inputs: np.ndarray, targets: np.ndarray,
@@ -115,12 +126,13 @@ def evaluate_run(run_dir: Path, max_windows: int = 0, with_memory: bool = True) 
     predictor, words, _ = NumpyNextWordPredictor.load(run_folder.predictor_path(run_dir))
     unknown = unknown_ids(words)
 
-    def cut(starts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def cut(starts: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         starts = predictable_starts(ids, starts, length, unknown)
-        return window_batch(ids, starts[:max_windows] if max_windows > 0 else starts, length)
+        starts = starts[:max_windows] if max_windows > 0 else starts
+        return (*window_batch(ids, starts, length), starts + length)
 
-    test_inputs, test_targets = cut(split.test_starts)
-    validation_inputs, validation_targets = cut(split.validation_starts)
+    test_inputs, test_targets, test_positions = cut(split.test_starts)
+    validation_inputs, validation_targets, validation_positions = cut(split.validation_starts)
     vocabulary_size = len(predictor.output_vectors)
     train_ids = ids[: split.validation_boundary]
 
@@ -157,9 +169,69 @@ def evaluate_run(run_dir: Path, max_windows: int = 0, with_memory: bool = True) 
         if name.startswith("model"):  # the model and its mixtures, against the n-gram order to beat
             extras.setdefault(name, {}).update(paired_top1(model_hits, best_hits))
     rows += [_row(name, score, **extras.get(name, {})) for name, score in zip(models, scores)]
+    continuous_vectors = predictor.continuous_vectors(ids, split.validation_boundary,
+                                                      np.concatenate([validation_positions, test_positions]))
+    validation_vectors, test_vectors = np.split(continuous_vectors, [len(validation_positions)])
+    mixture = None
+    if predictor.scale is not None:
+        weight = fit_interpolation_weight(target_probabilities_of_vectors(predictor, validation_vectors,
+                                                                          validation_targets), on_validation[best_order])
+        mixture = (ngrams[best_order], weight)
+    continuous = continuous_rows(predictor, test_vectors, test_inputs, test_targets, mixture, best_order, best_hits)
+    curve_positions = test_positions[np.unique(np.linspace(0, len(test_positions) - 1,
+                                                           min(CURVE_TARGETS, len(test_positions))).astype(np.int64))]
     return {"targets": int(len(test_targets)), "part": "test", "best_ngram": f"Kneser-Ney {best_order}-gram",
-            "rows": rows, "generation": measure_decodings(windows, predictor, words,
-                                                          TextPairs.from_tokens_file(run_dir / run_folder.TOKENS, words))}
+            "rows": rows, "continuous_rows": continuous,
+            "validation": {"targets": int(len(validation_targets)),
+                           "window": _figures(predictor.score_windows(validation_inputs, validation_targets)),
+                           "continuous": _figures(predictor.score_vectors(validation_vectors, validation_targets))},
+            "context_curve": {"targets": int(len(curve_positions)),
+                              "model": model_curve(predictor, ids, curve_positions, split.validation_boundary),
+                              "kneser_ney": ngram_curve(ngrams, ids, curve_positions)},
+            "generation": measure_decodings(windows, predictor, words,
+                                            TextPairs.from_tokens_file(run_dir / run_folder.TOKENS, words))}
+
+
+def _figures(score: Score) -> dict[str, Any]:
+    return {"perplexity": score.perplexity, "top1": score.top1, "top10": score.top10}
+
+
+def target_probabilities_of_vectors(predictor: NumpyNextWordPredictor, vectors: np.ndarray, targets: np.ndarray,
+                                    chunk: int = 1000) -> np.ndarray:
+    """The probabilities (N,) the model gives ``targets`` (N,) from its predicted ``vectors`` (N, D)."""
+    return np.concatenate([np.exp(predictor.log_probabilities(vectors[start : start + chunk])[
+        np.arange(len(targets[start : start + chunk])), targets[start : start + chunk]])
+        for start in range(0, len(targets), chunk)])
+
+
+CONTINUOUS_ROW = "model, state carried (continuous)"
+
+
+def continuous_rows(predictor: NumpyNextWordPredictor, vectors: np.ndarray, inputs: np.ndarray, targets: np.ndarray,
+                    mixture: tuple[Any, float] | None, best_order: int, best_hits: np.ndarray,
+                    chunk: int = 1000) -> list[dict[str, Any]]:
+    """The continuous protocol's rows on the test targets: the model from its carried-state
+    ``vectors`` (N, D) and, with ``mixture`` = (Kneser-Ney model, the model's weight fitted on
+    validation), the two mixed; each paired with the Kneser-Ney order to beat (``best_hits``)."""
+    if predictor.scale is None:
+        return [_row(CONTINUOUS_ROW, predictor.score_vectors(vectors, targets))]
+    accumulators = {CONTINUOUS_ROW: ScoreAccumulator()}
+    if mixture is not None:
+        accumulators[f"{CONTINUOUS_ROW} + Kneser-Ney {best_order}-gram"] = ScoreAccumulator()
+    hits: dict[str, list[np.ndarray]] = {name: [] for name in accumulators}
+    for start in range(0, len(targets), chunk):
+        chunk_targets = targets[start : start + chunk]
+        model_p = np.exp(predictor.log_probabilities(vectors[start : start + chunk]))
+        distributions = [model_p]
+        if mixture is not None:
+            ngram, weight = mixture
+            distributions.append(weight * model_p + (1 - weight) * ngram.distributions(inputs[start : start + chunk]))
+        for name, probabilities in zip(accumulators, distributions):
+            with np.errstate(divide="ignore"):
+                hits[name].append(accumulators[name].add_log_probabilities(np.log(probabilities), chunk_targets) == 0)
+    extras = {} if mixture is None else {list(accumulators)[-1]: {"model_weight": mixture[1]}}
+    return [_row(name, accumulator.score(), **extras.get(name, {}), **paired_top1(np.concatenate(hits[name]), best_hits))
+            for name, accumulator in accumulators.items()]
 
 
 def memory_mixture(predictor: NumpyNextWordPredictor, memory: TrainingMemory, inputs: np.ndarray,
@@ -179,29 +251,66 @@ def measure_decodings(windows: run_folder.Windows, predictor: NumpyNextWordPredi
                       pairs: TextPairs | None = None, seeds: int = GENERATION_SEEDS,
                       length: int = GENERATION_LENGTH) -> dict[str, Any]:
     """The generation measures (:func:`models.sample_report.measure_generation`) of the default
-    decoding, the blog's nearest word and the earlier cosine sampling, from ``seeds`` evenly
-    spaced test windows, beside the test text's own punctuation share; ``pairs``: the neighbouring
+    decoding with the state carried and from windows, and the blog's nearest word from windows,
+    from ``seeds`` evenly spaced test windows, beside the test text's own punctuation share and
+    quotation measures (``seeds`` spans of ``length`` words); ``pairs``: the neighbouring
     words the text allows (:meth:`lstmlab.models.generation.TextPairs.from_tokens_file`)."""
     starts = windows.split.test_starts
     chosen = starts[np.linspace(0, len(starts) - 1, min(seeds, len(starts))).astype(int)]
     seed_windows, _ = window_batch(windows.ids, chosen, windows.length)
-    test_words = windows.ids[windows.split.test_boundary :]
-    punctuation = float(np.mean([is_punctuation(words[i]) for i in test_words]))
+    test_words = [words[i] for i in windows.ids[windows.split.test_boundary :]]
+    punctuation = float(np.mean([is_punctuation(word) for word in test_words]))
     rows = [measure_generation(predictor, words, seed_windows, length, settings, pairs)
             for settings in COMPARED_DECODINGS]
-    return {"seeds": int(len(chosen)), "length": length, "test_punctuation_share": punctuation, "rows": rows}
+    return {"seeds": int(len(chosen)), "length": length, "test_punctuation_share": punctuation,
+            "test_text_quotations": text_quotation_balance(test_words, seeds, length), "rows": rows}
 
 
 def format_generation_table(report: dict[str, Any]) -> str:
     """The generation measures as a fixed-width text table."""
+    text = report.get("test_text_quotations", {})
     lines = [f"generation: {report['seeds']} test seeds x {report['length']} words "
              f"(test text: {report['test_punctuation_share']:.1%} punctuation)",
              f"{'decoding':16s} {'rep. 4-grams':>12s} {'distinct-1':>10s} {'distinct-2':>10s} {'punct.':>7s} "
-             f"{'top token':>9s} {'log p':>7s}"]
+             f"{'top token':>9s} {'log p':>7s} {'quotes closed':>13s} {'unopened':>8s}"]
     for row in report["rows"]:
-        lines.append(f"{row['method']:16s} {row['repeated_4gram_share']:12.1%} {row['distinct_1']:10.2f} "
+        name = f"{row['method']}, {row.get('context', 'window')}"
+        lines.append(f"{name:16s} {row['repeated_4gram_share']:12.1%} {row['distinct_1']:10.2f} "
                      f"{row['distinct_2']:10.2f} {row['punctuation_share']:7.1%} {row['largest_token_share']:9.1%} "
-                     f"{row['mean_log_probability']:7.2f}")
+                     f"{row['mean_log_probability']:7.2f} {_share(row.get('quotations_closed_share')):>13s} "
+                     f"{_share(row.get('closing_marks_unopened_share')):>8s}")
+    if text:
+        lines.append(f"{'the test text':16s} {'':12s} {'':10s} {'':10s} {'':7s} {'':9s} {'':7s} "
+                     f"{_share(text['quotations_closed_share']):>13s} {_share(text['closing_marks_unopened_share']):>8s}"
+                     f"  ({text['spans']} spans of {text['length']} words)")
+    return "\n".join(lines)
+
+
+def _share(value: float | None) -> str:
+    return "—" if value is None else f"{value:.1%}"
+
+
+def format_protocols(evaluation: dict[str, Any]) -> str:
+    """The continuous protocol's rows, the validation figures of both protocols and the context
+    curve, as text."""
+    lines = ["", "state carried over the text from the validation part's start (continuous protocol), same targets:"]
+    for row in evaluation["continuous_rows"]:
+        perplexity = "—" if row["perplexity"] is None else f"{row['perplexity']:.1f}"
+        lines.append(f"{row['name']:54s} {perplexity:>7s} {row['top1']:7.1%} {row['top10']:7.1%}  (paired with "
+                     f"{evaluation['best_ngram']}: {row['top1_only_this']} / {row['top1_only_other']}, "
+                     f"z {row['top1_sign_test_z']:.1f})")
+    validation = evaluation["validation"]
+    for protocol in ("window", "continuous"):
+        figures = validation[protocol]
+        perplexity = "—" if figures["perplexity"] is None else f"{figures['perplexity']:.1f}"
+        lines.append(f"validation ({validation['targets']} targets), {protocol:10s}: perplexity {perplexity}, "
+                     f"top-1 {figures['top1']:.1%}, top-10 {figures['top10']:.1%}")
+    curve = evaluation["context_curve"]
+    lines.append(f"context curve ({curve['targets']} test targets): n words of context -> perplexity / top-1")
+    for model, ngram in zip(curve["model"], curve["kneser_ney"]):
+        model_perplexity = "—" if model["perplexity"] is None else f"{model['perplexity']:.1f}"
+        lines.append(f"  n = {str(model['context']):>4s}: LSTM {model_perplexity:>7s} / {model['top1']:.1%}   "
+                     f"Kneser-Ney {ngram['order']}-gram {ngram['perplexity']:7.1f} / {ngram['top1']:.1%}")
     return "\n".join(lines)
 
 
@@ -233,6 +342,8 @@ def format_table(evaluation: dict[str, Any]) -> str:
             lines.append(f"{'model' if index == 0 else row['name']}{weight} vs {evaluation['best_ngram']}: {change}"
                          f"top-1 {against['top1_gain'] * 100:+.1f} points{paired}, "
                          f"top-10 {against['top10_gain'] * 100:+.1f} points")
+    if "continuous_rows" in evaluation:
+        lines.append(format_protocols(evaluation))
     if "generation" in evaluation:
         lines += ["", format_generation_table(evaluation["generation"])]
     return "\n".join(lines)
@@ -241,5 +352,9 @@ def format_table(evaluation: dict[str, Any]) -> str:
 def run(context: RunContext) -> dict[str, Any]:
     """The stage: ``RUN/model.keras`` + ``RUN/windows.npz`` -> ``RUN/evaluation.json``."""
     table = evaluate_run(context.run_dir, context.config.evaluate.max_windows, context.config.evaluate.memory)
+    curve = table["context_curve"]
+    context_curve_picture(context.path(run_folder.CONTEXT_CURVE), curve["model"], curve["kneser_ney"],
+                          f"{context.corpus.stem}: the test part's {curve['targets']:,} targets by context length")
     write_text_atomic(context.path(run_folder.EVALUATION), json.dumps(table, indent=2, ensure_ascii=False) + "\n")
-    return {"rows": table["rows"], "best_ngram": table["best_ngram"], "generation": table["generation"]["rows"]}
+    return {"rows": table["rows"], "continuous_rows": table["continuous_rows"], "validation": table["validation"],
+            "best_ngram": table["best_ngram"], "generation": table["generation"]["rows"]}

@@ -14,6 +14,7 @@ from typing import Any, TYPE_CHECKING
 from lstmlab.corpus.encoding import DecodedText, EncodingError, decode_text, normalise
 from lstmlab.pipeline import run_folder
 from lstmlab.pipeline.files import atomic_output
+from lstmlab.pipeline.inputs import check_input_file
 from lstmlab.pipeline.run_folder import RunContext
 
 if TYPE_CHECKING:  # the settings' type only: their values are in the cache key, not the config code
@@ -24,7 +25,7 @@ logger = logging.getLogger(__name__)
 
 def fix_encoding_file(source: str | os.PathLike, target: str | os.PathLike, settings: FixEncodingConfig) -> DecodedText:
     """Decode ``source`` (detected or forced encoding), normalise, write ``target`` as UTF-8."""
-    source = Path(source)
+    source = check_input_file(source, "corpus")
     try:
         data = source.read_bytes()
     except OSError as error:

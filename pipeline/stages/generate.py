@@ -58,15 +58,17 @@ class Generator:
 
     def __init__(self, predictor: NumpyNextWordPredictor, words: list[str], segmenter: Segmenter,
                  window_length: int, default_seed: list[int], settings: DecodingSettings,
-                 pairs: TextPairs | None = None) -> None:
+                 pairs: TextPairs | None = None, default_seed_words: list[str] | None = None) -> None:
         self.predictor, self.words, self.segmenter = predictor, words, segmenter
         self.index = {word: i for i, word in enumerate(words)}
         self.window_length, self.default_seed, self.settings = window_length, default_seed, settings
         self.pairs = pairs
+        # how the default seed is shown: the text's own words (a rare word as itself, not <unk>)
+        self.default_seed_words = default_seed_words or [words[i] for i in default_seed]
 
     def seed_ids(self, seed_text: str) -> tuple[list[int], list[str]]:
-        """The ids of the seed's known words and the unknown words; "" = the validation part's
-        first window. Raises :class:`SeedError` (with suggestions) when no word is known."""
+        """The ids of the seed's known words and the unknown words; "" = the test part's first
+        window. Raises :class:`SeedError` (with suggestions) when no word is known."""
         if not seed_text.strip():
             return list(self.default_seed), []
         words = self.segmenter.segment_line(seed_text.strip())
@@ -87,8 +89,9 @@ class Generator:
         ids, unknown = self.seed_ids(seed_text)
         generation = generate(self.predictor, ids, length, self.window_length, settings, self.pairs)
         mean = float(np.mean(generation.log_probabilities)) if generation.ids else 0.0
-        return Sample(join_words(self.words[i] for i in ids), join_words(self.words[i] for i in generation.ids),
-                      unknown, generation.ids, mean)
+        seed = self.default_seed_words if not seed_text.strip() else [self.words[i] for i in ids]
+        return Sample(join_words(seed), join_words(self.words[i] for i in generation.ids), unknown, generation.ids,
+                      mean)
 
 
 def load_generator(run_dir: str | Path, settings: DecodingSettings | None = None) -> Generator:
@@ -102,8 +105,10 @@ def load_generator(run_dir: str | Path, settings: DecodingSettings | None = None
                                                for f in dataclasses.fields(DecodingSettings)})
     segmenter = Segmenter(hmm=False, user_dictionary=config.segment.user_dictionary,
                           keep_punctuation=config.segment.keep_punctuation, vocabulary=dict(zip(words, counts)))
-    return Generator(predictor, words, segmenter, windows.length, windows.seed_ids(), decoding,
-                     TextPairs.from_tokens_file(run_dir / run_folder.TOKENS, words))
+    start = windows.seed_start("test")
+    seed_words = run_folder.text_words(run_dir, start, start + windows.length, len(windows.ids))
+    return Generator(predictor, words, segmenter, windows.length, windows.seed_ids("test"), decoding,
+                     TextPairs.from_tokens_file(run_dir / run_folder.TOKENS, words), seed_words)
 
 
 def run(context: RunContext) -> dict[str, Any]:

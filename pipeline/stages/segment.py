@@ -18,6 +18,7 @@ from lstmlab.corpus.segment import Segmenter, segment_text
 from lstmlab.pipeline import run_folder
 from lstmlab.pipeline.machine import default_workers
 from lstmlab.pipeline.files import atomic_output
+from lstmlab.pipeline.inputs import check_input_file
 from lstmlab.pipeline.run_folder import RunContext
 
 if TYPE_CHECKING:  # the settings' type only: their values are in the cache key, not the config code
@@ -35,7 +36,7 @@ def segmenter_for(settings: SegmentConfig) -> Segmenter:
 def segment_file(source: str | os.PathLike, target: str | os.PathLike, settings: SegmentConfig,
                  progress: bool = True) -> dict[str, Any]:
     """Segment a UTF-8 text file line by line into ``target``; return counts and speed."""
-    source = Path(source)
+    source = check_input_file(source, "text")
     try:
         text = source.read_text(encoding="utf-8")
     except UnicodeDecodeError as error:

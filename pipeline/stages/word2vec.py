@@ -22,6 +22,7 @@ from lstmlab.models.word2vec import load_vectors_file, save_c_binary, train_word
 from lstmlab.pipeline import run_folder
 from lstmlab.pipeline.machine import default_workers
 from lstmlab.pipeline.files import atomic_output
+from lstmlab.pipeline.inputs import check_input_file
 from lstmlab.pipeline.run_folder import RunContext
 
 if TYPE_CHECKING:  # the settings' type only: their values are in the cache key, not the config code
@@ -33,6 +34,8 @@ def word2vec_files(tokens: str | os.PathLike, out_dir: str | os.PathLike, settin
     """Train word2vec on ``tokens`` (or read ``settings.vectors``); write word2vec.kv and vectors.bin."""
     out_dir = Path(out_dir)
     started = time.perf_counter()
+    if not settings.vectors:
+        check_input_file(tokens, "tokens")
     if settings.vectors:
         vectors = load_vectors_file(settings.vectors)
         source = f"read from {settings.vectors}"
