@@ -194,10 +194,12 @@ def run_benchmarks(corpus: Path, quick: bool, work_dir: Path, command: str) -> d
     pair_rows, pairs = training_rows(run_dir, cores, steps, repeats)
     rows.extend(pair_rows)
     rows.extend(data_parallel_rows(run_dir, cores, steps, repeats))
-    for method, label in (("nearest", "nearest word (the blog's)"), ("sample", "default sampling")):
+    for method, context, label in (("nearest", "window", "nearest word (the blog's), from windows"),
+                                   ("sample", "window", "default sampling, from windows"),
+                                   ("sample", "carried", "default sampling, state carried")):
         rows.append(measure(f"generate {label}", "words/s", "generate",
-                            {"run_dir": str(run_dir), "method": method, "words": 200 if quick else 1000,
-                             "repeats": repeats}))
+                            {"run_dir": str(run_dir), "method": method, "context": context,
+                             "words": 200 if quick else 1000, "repeats": repeats}))
     import keras
 
     return {

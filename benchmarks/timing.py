@@ -90,9 +90,10 @@ def keras_training_run(ids: np.ndarray, vectors: np.ndarray, settings, batch_siz
 
 
 def generation_words_per_second(vectors: np.ndarray, method: str, words: int, repeats: int,
-                                length: int = 20) -> list[float]:
+                                length: int = 20, context: str = "carried") -> list[float]:
     """Words per second of :func:`models.generation.generate_ids` with an untrained model
-    (the cost does not depend on the weights' values)."""
+    (the cost does not depend on the weights' values), the state carried (one LSTM step per
+    word) or each word from its window (``length`` steps per word)."""
     import keras
 
     from lstmlab.models.generation import generate_ids
@@ -102,5 +103,5 @@ def generation_words_per_second(vectors: np.ndarray, method: str, words: int, re
 
     keras.utils.set_random_seed(0)
     predictor = NumpyNextWordPredictor.from_model(build_next_word_model(vectors, NextWordSettings()))
-    settings = DecodingSettings(method=method)
+    settings = DecodingSettings(method=method, context=context)
     return timed_rates(lambda: generate_ids(predictor, [0, 1, 2], words, length, settings), words, repeats)

@@ -21,6 +21,7 @@ from lstmlab.pipeline.config import DistributeConfig, PipelineConfig, hashed_set
 from lstmlab.pipeline.files import remove_partial_files, run_folder_lock, sha256_of_path, write_text_atomic
 from lstmlab.pipeline.imports import code_hash
 from lstmlab.pipeline.inputs import check_input_file
+from lstmlab.pipeline.machine import default_workers
 from lstmlab.pipeline.manifest import outputs_intact, stage_key, write_manifest
 from lstmlab.pipeline.run_folder import RunContext, RunFolderError, read_manifest
 from lstmlab.pipeline.stages import STAGE_NAMES, STAGES, Stage
@@ -82,8 +83,15 @@ def _run_or_skip(stage: Stage, context: RunContext, upstream: list[str], force: 
     outputs = {name: sha256_of_path(context.path(name)) for name in stage.outputs}
     write_manifest(context.run_dir, stage.name, {"stage": stage.name, "key": key, "inputs": inputs,
                                                  "settings": settings, "code": code, "code_modules": modules,
-                                                 "outputs": outputs, "seconds": seconds, "details": details})
+                                                 "outputs": outputs, "seconds": seconds, "details": details,
+                                                 "reproducible": run_is_reproducible(context.config)})
     return StageOutcome(stage.name, "ran", seconds, details), key
+
+
+def run_is_reproducible(config: PipelineConfig) -> bool:
+    """Whether running the stages again with the same settings gives the same files on this
+    machine and backend: not when gensim trains word2vec on several threads."""
+    return bool(config.word2vec.vectors) or default_workers(config.word2vec.workers) == 1
 
 
 def rerun_reason(manifest: dict, key: str, inputs: dict, settings: dict, code: str) -> str:
@@ -140,11 +148,12 @@ def run_pipeline(corpus: str | Path, run_dir: str | Path, config: PipelineConfig
     (:class:`pipeline.files.RunFolderLocked` if another run has it). A run folder this call
     created is removed again if its first stage fails.
     """
-    corpus, run_dir = Path(corpus).resolve(), Path(run_dir)
+    corpus, run_dir = Path(corpus), Path(run_dir)
     if until is not None and until not in STAGE_NAMES:
         raise ValueError(f"unknown stage {until!r}; stages: {', '.join(STAGE_NAMES)}")
     if corpus.exists() or corpus.is_symlink() or not (run_dir / run_folder.TEXT).is_file():
         check_input_file(corpus, "corpus")  # a moved corpus is fine while the folder holds its text
+    corpus = corpus.resolve()
     new_folder = not run_dir.exists()
     outcomes: list[StageOutcome] = []
     try:

@@ -213,3 +213,31 @@ def test_generate_arguments_that_cannot_work_are_named(tmp_path, arguments, mess
     (tmp_path / "run").mkdir()
     assert main(["-q", "generate", str(tmp_path / "run"), *arguments]) == 2
     assert message in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", ["fix-encoding", "segment", "word2vec", "run"])
+@pytest.mark.parametrize("kind", ["fifo", "device", "loop", "folder"])
+def test_inputs_that_are_not_regular_files_end_with_one_line(tmp_path, command, kind, capsys):
+    """A FIFO would block the read forever and /dev/zero never ends: each is refused before any
+    read, with the path and what it is, exit 2."""
+    if kind == "fifo":
+        path = tmp_path / "pipe"
+        os.mkfifo(path)
+        expected = "is a FIFO (named pipe), not a regular file"
+    elif kind == "device":
+        path, expected = "/dev/zero", "is a character device, not a regular file"
+    elif kind == "loop":
+        path = tmp_path / "a"
+        os.symlink(tmp_path / "b", path)
+        os.symlink(path, tmp_path / "b")
+        expected = "loop of symbolic links"
+    else:
+        path, expected = tmp_path, "is a folder, not a regular file"
+    arguments = {"fix-encoding": ["fix-encoding", str(path), "-o", str(tmp_path / "out.txt")],
+                 "segment": ["segment", str(path), "-o", str(tmp_path / "out.txt")],
+                 "word2vec": ["word2vec", str(path), "-o", str(tmp_path / "vectors")],
+                 "run": ["run", str(path), "--run-dir", str(tmp_path / "run")]}[command]
+    assert main(["-q", *arguments]) == 2
+    error = capsys.readouterr().err
+    assert expected in error and str(path) in error and len(error.strip().splitlines()) == 1
+    assert not (tmp_path / "out.txt").exists() and not (tmp_path / "run").exists()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import logging
 import os
 import tempfile
 import time
@@ -29,6 +30,9 @@ if TYPE_CHECKING:  # the settings' type only: their values are in the cache key,
     from lstmlab.pipeline.config import Word2VecConfig
 
 
+logger = logging.getLogger(__name__)
+
+
 def word2vec_files(tokens: str | os.PathLike, out_dir: str | os.PathLike, settings: Word2VecConfig,
                    progress: bool = True) -> dict[str, Any]:
     """Train word2vec on ``tokens`` (or read ``settings.vectors``); write word2vec.kv and vectors.bin."""
@@ -41,6 +45,9 @@ def word2vec_files(tokens: str | os.PathLike, out_dir: str | os.PathLike, settin
         source = f"read from {settings.vectors}"
     else:
         options = dataclasses.replace(settings, workers=default_workers(settings.workers))
+        if options.workers > 1:
+            logger.warning("word2vec on %d threads is not reproducible (gensim's threads race); "
+                           "word2vec.workers = 1 gives the same vectors every run", options.workers)
         with tokens_to_train_on(tokens, out_dir, settings) as train_tokens:
             vectors = train_word2vec(train_tokens, options, progress=progress)
         source = "trained with gensim" + (f", rare words as {UNKNOWN}" if settings.rare_as_unknown else "")
@@ -51,6 +58,7 @@ def word2vec_files(tokens: str | os.PathLike, out_dir: str | os.PathLike, settin
     with atomic_output(out_dir / run_folder.C_VECTORS, suffix=".bin") as temporary:
         save_c_binary(vectors, temporary)
     return {"vocabulary": len(vectors), "dimensions": int(vectors.vector_size), "source": source,
+            "reproducible": bool(settings.vectors) or default_workers(settings.workers) == 1,
             "seconds_training": round(seconds, 3)}
 
 
