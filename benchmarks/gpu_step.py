@@ -24,7 +24,7 @@ then on the device, carrying ``.gpu`` and ``.whl``::
         --out $OUT/gpu.json
 
 Here, the same command on the CPU with ``--batch-size 64 --steps 3 --epochs 1`` checks that it
-runs (about 2 minutes on the 2-core machine). It prints one line per figure and writes them as JSON with ``--out``.
+runs. It prints one line per figure and writes them as JSON with ``--out``.
 """
 
 from __future__ import annotations

@@ -46,8 +46,11 @@ class EpochSnapshots(keras.callbacks.Callback):
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
         temporary = self.folder / f"epoch-{epoch + 1:03d}.partial.npz"
-        np.savez(temporary, *self.model.get_weights())
-        os.replace(temporary, snapshot_path(self.folder, epoch + 1))
+        try:
+            np.savez(temporary, *self.model.get_weights())
+            os.replace(temporary, snapshot_path(self.folder, epoch + 1))
+        finally:  # a failed write (a full disk) leaves no half snapshot behind
+            temporary.unlink(missing_ok=True)
 
 
 def snapshot_path(folder: Path, epoch: int) -> Path:

@@ -65,6 +65,11 @@ def atomic_output(final_path: str | os.PathLike, suffix: str = "") -> Iterator[P
     try:
         yield temporary_path
         os.replace(temporary_path, final_path)
+    except OSError as error:
+        if error.errno == errno.ENOSPC:  # say which file did not fit (the library's error may not)
+            raise OSError(errno.ENOSPC, f"no space left on the device to write {final_path}; "
+                          "free some and run the command again") from None
+        raise
     finally:
         if temporary_path.exists():
             temporary_path.unlink()
@@ -81,7 +86,14 @@ def remove_partial_files(folder: str | os.PathLike) -> list[Path]:
 
 
 def write_text_atomic(path: str | os.PathLike, text: str) -> None:
-    """Write ``text`` as UTF-8 to ``path`` through :func:`atomic_output`."""
+    """Write ``text`` as UTF-8 to ``path`` through :func:`atomic_output`; a file that already
+    holds exactly ``text`` is left alone (nothing is written: a command with nothing to do works
+    on a full disk)."""
+    path = Path(path)
+    with contextlib.suppress(OSError, UnicodeDecodeError):
+        if path.is_file() and path.stat().st_size == len(text.encode("utf-8")) and \
+                path.read_text(encoding="utf-8") == text:
+            return
     with atomic_output(path) as temporary:
         temporary.write_text(text, encoding="utf-8")
 
@@ -108,15 +120,17 @@ def run_folder_lock(lock_path: str | os.PathLike) -> Iterator[None]:
                 f"run folder {run_dir} is in use by {holder}; wait for it to finish "
                 f"or use another --run-dir"
             ) from None
-        handle.seek(0)
-        handle.truncate()
-        handle.write(f"pid {os.getpid()}")
-        handle.flush()
+        with contextlib.suppress(OSError):  # who holds it, for the message above; not needed (a full disk)
+            handle.seek(0)
+            handle.truncate()
+            handle.write(f"pid {os.getpid()}")
+            handle.flush()
         try:
             yield
         finally:
-            handle.seek(0)
-            handle.truncate()
+            with contextlib.suppress(OSError):
+                handle.seek(0)
+                handle.truncate()
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 

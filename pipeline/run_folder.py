@@ -98,11 +98,17 @@ def manifest_path(run_dir: Path, stage: str) -> Path:
 
 
 def read_manifest(run_dir: Path, stage: str) -> dict | None:
-    """The stage's manifest, or None when there is none or it cannot be read."""
+    """The stage's manifest, or None when there is none, it cannot be read, or it is not a
+    manifest's shape (a JSON object whose ``outputs`` and ``inputs`` are objects): such a stage
+    runs again and writes a good one."""
     try:
-        return json.loads(manifest_path(run_dir, stage).read_text(encoding="utf-8"))
+        manifest = json.loads(manifest_path(run_dir, stage).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
+    if not isinstance(manifest, dict) or any(not isinstance(manifest.get(key, {}), dict)
+                                             for key in ("outputs", "inputs", "settings", "details")):
+        return None
+    return manifest
 
 
 def _verified(path: Path) -> Path:

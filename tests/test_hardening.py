@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 
@@ -241,3 +242,66 @@ def test_inputs_that_are_not_regular_files_end_with_one_line(tmp_path, command, 
     error = capsys.readouterr().err
     assert expected in error and str(path) in error and len(error.strip().splitlines()) == 1
     assert not (tmp_path / "out.txt").exists() and not (tmp_path / "run").exists()
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory, small_gbk_corpus):
+    run_dir = tmp_path_factory.mktemp("hardening") / "run"
+    tiny = ["--set", "word2vec.epochs=1", "--set", "word2vec.min_count=2", "--set", "segment.workers=1",
+            "--set", "train.epochs=1", "--set", "train.max_train_windows=300", "--set", "train.metric_windows=100",
+            "--set", "train.lstm_units=8", "--set", "train.histograms=false", "--set", "evaluate.max_windows=100",
+            "--set", "evaluate.memory=false", "--set", "generate.length=3"]
+    assert main(["-q", "run", str(small_gbk_corpus), "--run-dir", str(run_dir), *tiny]) == 0
+    return run_dir
+
+
+def _disk_full(*args, **kwargs):
+    import errno
+
+    raise OSError(errno.ENOSPC, "No space left on device")
+
+
+@pytest.mark.slow
+def test_on_a_full_disk_a_command_with_nothing_to_do_still_works(tiny_run, monkeypatch, capsys):
+    monkeypatch.setattr("pathlib.Path.write_text", _disk_full)
+    monkeypatch.setattr("pathlib.Path.write_bytes", _disk_full)
+    assert main(["-q", "evaluate", str(tiny_run)]) == 0  # every stage up to date: nothing written
+    assert "test part" in capsys.readouterr().out
+
+
+def test_a_write_that_does_not_fit_names_the_file_and_leaves_nothing(tmp_path, monkeypatch):
+    from lstmlab.pipeline.files import write_text_atomic
+
+    monkeypatch.setattr("pathlib.Path.write_text", _disk_full)
+    with pytest.raises(OSError, match=f"no space left on the device to write {tmp_path / 'out.txt'}"):
+        write_text_atomic(tmp_path / "out.txt", "text")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_snapshot_that_does_not_fit_leaves_no_partial_file(tmp_path, monkeypatch):
+    import keras
+
+    from lstmlab.models.weight_averaging import EpochSnapshots
+
+    def half_written(path, *arrays):
+        open(path, "wb").write(b"half")
+        _disk_full()
+
+    callback = EpochSnapshots(tmp_path / "snapshots")
+    callback.set_model(keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)]))
+    monkeypatch.setattr(np, "savez", half_written)
+    with pytest.raises(OSError):
+        callback.on_epoch_end(0)
+    assert list((tmp_path / "snapshots").iterdir()) == []
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("content", ["[1, 2, 3]", '"text"', '{"outputs": [1]}', "null"])
+def test_a_manifest_of_the_wrong_shape_is_rebuilt(tiny_run, content, capsys):
+    manifest = tiny_run / "manifests" / "generate.json"
+    manifest.write_text(content, encoding="utf-8")
+    assert main(["-q", "evaluate", str(tiny_run)]) == 0  # generate's manifest is not read here
+    corpus = json.loads((tiny_run / "run.json").read_text(encoding="utf-8"))["corpus"]
+    assert main(["-q", "run", corpus, "--run-dir", str(tiny_run)]) == 0
+    assert json.loads(manifest.read_text(encoding="utf-8"))["stage"] == "generate"
+    capsys.readouterr()
