@@ -25,6 +25,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
@@ -54,6 +55,38 @@ def banned_by_ngram(history: list[int], size: int) -> set[int]:
         return set(history)
     prefix = history[len(history) - size + 1 :]
     return {history[i + size - 1] for i in range(len(history) - size + 1) if history[i : i + size - 1] == prefix}
+
+
+class NgramIndex:
+    """The n-grams of ``size`` in a growing history, indexed by their first n-1 words, so the
+    words that would repeat one are found in constant time rather than by a scan of the whole
+    history (:func:`banned_by_ngram` does the scan; a long generation would be quadratic)::
+
+        >>> index = NgramIndex(3, [1, 2, 3, 1, 2])
+        >>> sorted(index.banned([1, 2, 3, 1, 2])), sorted(banned_by_ngram([1, 2, 3, 1, 2], 3))
+        ([3], [3])
+    """
+
+    def __init__(self, size: int, history: list[int]) -> None:
+        self.size = size
+        self.followers: dict[tuple[int, ...], set[int]] = {}
+        for end in range(size, len(history) + 1):
+            self._add(history[end - size : end])
+
+    def _add(self, gram: list[int]) -> None:
+        if self.size >= 1 and len(gram) == self.size:
+            self.followers.setdefault(tuple(gram[:-1]), set()).add(gram[-1])
+
+    def append(self, history: list[int]) -> None:
+        """Index the n-gram that ``history``'s last word completed."""
+        self._add(history[-self.size :])
+
+    def banned(self, history: list[int]) -> set[int]:
+        """The words that would complete an n-gram ``history`` already holds."""
+        if self.size < 1 or len(history) < self.size - 1:
+            return set()
+        prefix = tuple(history[len(history) - self.size + 1 :]) if self.size > 1 else ()
+        return set(self.followers.get(prefix, ()))
 
 
 @dataclass(frozen=True)
@@ -103,16 +136,16 @@ class TextPairs:
 
 
 def adjusted(log_probabilities: np.ndarray, history: list[int], settings: DecodingSettings,
-             pairs: TextPairs | None = None) -> np.ndarray:
+             pairs: TextPairs | None = None, ngrams: NgramIndex | None = None) -> np.ndarray:
     """``log_probabilities`` (V,) with the repetition penalty (each word of the last
     ``repetition_window`` words loses log(penalty)), the no-repeat n-gram ban (-inf), and, when
     ``settings.text_pairs_only`` and ``pairs`` is given, the ban of :meth:`TextPairs.banned_after`
-    on the last word of ``history``."""
+    on the last word of ``history``. ``ngrams``: the history's :class:`NgramIndex`, if kept."""
     out = log_probabilities.copy()
     if settings.repetition_penalty > 1.0 and settings.repetition_window > 0:
         recent = np.unique(history[-settings.repetition_window :])
         out[recent] -= math.log(settings.repetition_penalty)
-    banned = banned_by_ngram(history, settings.no_repeat_ngram)
+    banned = ngrams.banned(history) if ngrams is not None else banned_by_ngram(history, settings.no_repeat_ngram)
     if settings.text_pairs_only and pairs is not None and history:
         banned |= pairs.banned_after(history[-1])
     if banned and len(banned) < len(out):
@@ -173,41 +206,50 @@ class _Contexts:
 
 
 def _pick(predictor: NumpyNextWordPredictor, vector: np.ndarray, log_p: np.ndarray, history: list[int],
-          settings: DecodingSettings, rng: np.random.Generator, pairs: TextPairs | None) -> int:
+          settings: DecodingSettings, rng: np.random.Generator, pairs: TextPairs | None,
+          ngrams: NgramIndex | None = None) -> int:
     """One next word for one sequence, by ``settings.method`` (not beam); ``log_p`` (V,) is the
     model's distribution at temperature 1, which greedy (like beam search) ranks by."""
     if settings.method == "nearest":
         return int(predictor.decoder.top_k(vector[None], 1)[0, 0])
     if settings.method == "greedy" or settings.temperature == 0:
-        return int(np.argmax(adjusted(log_p, history, settings, pairs)))
+        return int(np.argmax(adjusted(log_p, history, settings, pairs, ngrams)))
     scores = adjusted(predictor.log_probabilities(vector[None], settings.temperature)[0], history, settings,
-                      pairs)
+                      pairs, ngrams)
     probabilities = truncated_probabilities(scores, settings.top_k, settings.top_p)
     return int(rng.choice(len(probabilities), p=probabilities))
 
 
 def generate_many(predictor: NumpyNextWordPredictor, seeds: list[list[int]], length: int, window_length: int,
-                  settings: DecodingSettings, pairs: TextPairs | None = None) -> list[Generation]:
+                  settings: DecodingSettings, pairs: TextPairs | None = None,
+                  progress: Callable[[int], None] | None = None) -> list[Generation]:
     """Extend each seed by ``length`` words (not beam search); the model runs on all seeds at
     once when their windows have the same length. ``pairs``: the neighbouring words the text
-    allows (:class:`TextPairs`; None: any). Returns one :class:`Generation` per seed."""
+    allows (:class:`TextPairs`; None: any); ``progress`` is called with 1 after each step.
+    Each step costs the same however long the text grows (with the state carried). Returns one
+    :class:`Generation` per seed."""
     if not seeds or any(len(seed) == 0 for seed in seeds):
         raise ValueError("generation needs at least one seed word")
     rng = np.random.default_rng(settings.rng_seed)
     histories = [list(seed) for seed in seeds]
     generations = [Generation([], []) for _ in seeds]
     contexts = _Contexts(predictor, histories, window_length, settings.context == "carried")
+    indexes = [NgramIndex(settings.no_repeat_ngram, history) for history in histories]
     for _ in range(length):
         vectors = contexts.vectors(histories)
         model_log_p = predictor.log_probabilities(vectors)
         picked = []
         for index, history in enumerate(histories):
-            word = _pick(predictor, vectors[index], model_log_p[index], history, settings, rng, pairs)
+            word = _pick(predictor, vectors[index], model_log_p[index], history, settings, rng, pairs,
+                         indexes[index])
             history.append(word)
+            indexes[index].append(history)
             picked.append(word)
             generations[index].ids.append(word)
             generations[index].log_probabilities.append(float(model_log_p[index, word]))
         contexts.extend(list(range(len(histories))), picked)
+        if progress:
+            progress(1)
     return generations
 
 
@@ -236,12 +278,13 @@ def beam_search(predictor: NumpyNextWordPredictor, seed_ids: list[int], length: 
 
 
 def generate(predictor: NumpyNextWordPredictor, seed_ids: list[int], length: int, window_length: int,
-             settings: DecodingSettings = BLOG_DECODING, pairs: TextPairs | None = None) -> Generation:
+             settings: DecodingSettings = BLOG_DECODING, pairs: TextPairs | None = None,
+             progress: Callable[[int], None] | None = None) -> Generation:
     """Extend ``seed_ids`` by ``length`` words with ``settings`` (default: the blog's nearest
-    word); ``pairs`` as in :func:`generate_many`."""
+    word); ``pairs`` and ``progress`` as in :func:`generate_many` (beam search reports none)."""
     if settings.method == "beam":
         return beam_search(predictor, seed_ids, length, window_length, settings, pairs)
-    return generate_many(predictor, [seed_ids], length, window_length, settings, pairs)[0]
+    return generate_many(predictor, [seed_ids], length, window_length, settings, pairs, progress)[0]
 
 
 def generate_ids(predictor: NumpyNextWordPredictor, seed_ids: list[int], length: int, window_length: int,

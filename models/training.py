@@ -129,6 +129,14 @@ def training_batches(ids: np.ndarray, split: WindowSplit, length: int, settings:
     return train, validation
 
 
+def steps_per_execution(settings: NextWordSettings, schedule: TrainingSchedule) -> int:
+    """Batches per compiled call: the schedule's, but 1 for recurrent dropout on TensorFlow, whose
+    gradient inside Keras' multi-step loop fails (AlreadyExistsError on a TemporaryVariable)."""
+    if settings.recurrent_dropout > 0 and keras.backend.backend() == "tensorflow":
+        return 1
+    return schedule.batches_per_execution()
+
+
 def train_next_word(ids: np.ndarray, split: WindowSplit, length: int, word_vectors: np.ndarray,
                     settings: NextWordSettings, schedule: TrainingSchedule, work_dir: str | Path,
                     extra_callbacks: list | None = None, verbose: int = 1,
@@ -160,7 +168,7 @@ def train_next_word(ids: np.ndarray, split: WindowSplit, length: int, word_vecto
     train_batches, validation_batches = training_batches(ids, split, length, settings, schedule, target_vectors,
                                                          shard, first_epoch=epochs_done)
     compile_next_word_model(model, settings, total_steps=len(train_batches) * schedule.epochs,
-                            steps_per_execution=schedule.batches_per_execution())
+                            steps_per_execution=steps_per_execution(settings, schedule))
     rng = np.random.default_rng(schedule.rng_seed)
     metric_count = min(schedule.metric_windows, len(split.validation_starts))
     metric_starts = np.sort(rng.choice(split.validation_starts, metric_count, replace=False))

@@ -310,8 +310,15 @@ DECODING_FLAGS = ("method", "temperature", "top_k", "top_p", "repetition_penalty
                   "no_repeat_ngram", "text_pairs_only", "beam_width", "length_penalty", "rng_seed")
 
 
-def _print_sample(generator, seed: str, length: int) -> None:
-    sample = generator.generate(seed, length)
+# From this many words on, generate shows a progress bar on stderr.
+PROGRESS_WORDS = 2000
+
+
+def _print_sample(generator, seed: str, length: int, quiet: bool = False) -> None:
+    from tqdm.auto import tqdm
+
+    with tqdm(total=length, desc="generate", unit="word", disable=quiet or length < PROGRESS_WORDS) as bar:
+        sample = generator.generate(seed, length, progress=bar.update)
     if sample.unknown_words:
         print(f"not in the vocabulary, skipped: {printable(' '.join(sample.unknown_words))}", file=sys.stderr)
     print(sample, flush=True)
@@ -351,7 +358,7 @@ def command_generate(args) -> int:
                     if args.seed == "-":
                         print(flush=True)  # keep one output line per input line
         return 0
-    _print_sample(generator, args.seed or "", length)
+    _print_sample(generator, args.seed or "", length, args.quiet)
     return 0
 
 

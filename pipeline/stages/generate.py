@@ -18,7 +18,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -80,14 +80,16 @@ class Generator:
             raise SeedError(f"none of the seed words {' '.join(words) or repr(seed_text)} is in the vocabulary{hint}")
         return ids, unknown
 
-    def generate(self, seed_text: str = "", length: int = 60, **decoding: Any) -> Sample:
+    def generate(self, seed_text: str = "", length: int = 60, progress: Callable[[int], None] | None = None,
+                 **decoding: Any) -> Sample:
         """``length`` words after ``seed_text``; keyword arguments override the decoding settings
-        (method, temperature, top_k, top_p, repetition_penalty, no_repeat_ngram, beam_width, ...)."""
+        (method, temperature, top_k, top_p, repetition_penalty, no_repeat_ngram, beam_width,
+        context, ...); ``progress`` is called with 1 after each word."""
         if length < 1:
             raise ValueError(f"length must be at least 1 word, got {length}")
         settings = dataclasses.replace(self.settings, **decoding)
         ids, unknown = self.seed_ids(seed_text)
-        generation = generate(self.predictor, ids, length, self.window_length, settings, self.pairs)
+        generation = generate(self.predictor, ids, length, self.window_length, settings, self.pairs, progress)
         mean = float(np.mean(generation.log_probabilities)) if generation.ids else 0.0
         seed = self.default_seed_words if not seed_text.strip() else [self.words[i] for i in ids]
         return Sample(join_words(seed), join_words(self.words[i] for i in generation.ids), unknown, generation.ids,
