@@ -153,15 +153,28 @@ def adjusted(log_probabilities: np.ndarray, history: list[int], settings: Decodi
     return out
 
 
-def truncated_probabilities(log_probabilities: np.ndarray, top_k: int, top_p: float) -> np.ndarray:
+def truncated_probabilities(log_probabilities: np.ndarray, top_k: int, top_p: float,
+                            candidates: int = 512) -> np.ndarray:
     """Probabilities (V,) renormalised over the ``top_k`` most likely words (0: all) and, among
-    them, the smallest set of most likely words whose probability reaches ``top_p``."""
+    them, the smallest set of most likely words whose probability reaches ``top_p`` (ties in
+    the order of their ids). Only the ``candidates`` likeliest words are sorted when they hold
+    that much (a whole sort of the vocabulary per word otherwise dominates generation)."""
     probabilities = np.exp(log_probabilities - log_probabilities.max())
     probabilities /= probabilities.sum()
-    order = np.argsort(-probabilities, kind="stable")
-    if top_k > 0:
-        order = order[:top_k]
-    cumulative = np.cumsum(probabilities[order]) / probabilities[order].sum()
+    limit = top_k if top_k > 0 else len(probabilities)
+    order = None
+    if min(limit, candidates) < len(probabilities):
+        head = np.argpartition(-probabilities, min(limit, candidates) - 1)[: min(limit, candidates)]
+        head = head[np.lexsort((head, -probabilities[head]))]
+        if limit <= candidates or probabilities[head].sum() >= top_p:
+            order = head
+    if order is None:
+        order = np.argsort(-probabilities, kind="stable")[:limit]
+    if len(order) == limit:
+        mass = probabilities[order].sum()
+    else:  # only the head is sorted: the mass of the top-k words (all of them when top_k is 0)
+        mass = 1.0 if limit >= len(probabilities) else -np.partition(-probabilities, limit - 1)[:limit].sum()
+    cumulative = np.cumsum(probabilities[order]) / mass
     keep = order[: int(np.searchsorted(cumulative, top_p - 1e-12)) + 1]
     out = np.zeros_like(probabilities)
     out[keep] = probabilities[keep]
@@ -214,8 +227,8 @@ def _pick(predictor: NumpyNextWordPredictor, vector: np.ndarray, log_p: np.ndarr
         return int(predictor.decoder.top_k(vector[None], 1)[0, 0])
     if settings.method == "greedy" or settings.temperature == 0:
         return int(np.argmax(adjusted(log_p, history, settings, pairs, ngrams)))
-    scores = adjusted(predictor.log_probabilities(vector[None], settings.temperature)[0], history, settings,
-                      pairs, ngrams)
+    tempered = log_p / settings.temperature  # the logits over T, up to a constant the softmax removes
+    scores = adjusted(tempered - np.logaddexp.reduce(tempered), history, settings, pairs, ngrams)
     probabilities = truncated_probabilities(scores, settings.top_k, settings.top_p)
     return int(rng.choice(len(probabilities), p=probabilities))
 

@@ -159,6 +159,9 @@ def _add_run_commands(commands) -> None:
     generate.add_argument("--method", choices=DECODING_METHODS,
                           help="sample (default): from the model's distribution; greedy: its most likely word; "
                           "beam: beam search; nearest: the blog's nearest word by cosine, nothing else")
+    generate.add_argument("--context", choices=("carried", "window"),
+                          help="carried (default): one LSTM step per word, the state carried from the seed's first "
+                          "word on; window: each word from the last window of words alone, as a 20-word model reads")
     generate.add_argument("--temperature", type=float, help="divide the logits by this (default 1.0: the "
                           "model's own distribution; lower is more conservative)")
     generate.add_argument("--top-k", type=int, help="sample among the k most likely words only (default 0: all)")
@@ -306,7 +309,7 @@ def command_word2vec(args) -> int:
     return 0
 
 
-DECODING_FLAGS = ("method", "temperature", "top_k", "top_p", "repetition_penalty", "repetition_window",
+DECODING_FLAGS = ("method", "context", "temperature", "top_k", "top_p", "repetition_penalty", "repetition_window",
                   "no_repeat_ngram", "text_pairs_only", "beam_width", "length_penalty", "rng_seed")
 
 

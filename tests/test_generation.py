@@ -206,3 +206,19 @@ def test_generation_never_writes_a_word_never_predicted(method):
     assert generate(predictor, [1, 2, 3], 5, 5, settings).ids[0] == 3
     ids = generate(predictor.never_predict([3]), [1, 2, 3], 40, 5, settings).ids
     assert 3 not in ids and len(ids) == 40
+
+
+def test_sorting_only_the_likeliest_words_keeps_the_same_nucleus():
+    """truncated_probabilities sorts only its 512 likeliest candidates when they hold top_p: the
+    result is the full sort's, for peaked and flat distributions, with and without top_k."""
+    from lstmlab.models.generation import truncated_probabilities
+
+    rng = np.random.default_rng(0)
+    for _ in range(200):
+        log_p = rng.normal(scale=rng.choice([0.5, 2.0, 5.0]), size=3000)
+        log_p -= np.logaddexp.reduce(log_p)
+        top_k, top_p = int(rng.choice([0, 5, 100, 600])), float(rng.choice([0.5, 0.9, 0.99, 1.0]))
+        fast = truncated_probabilities(log_p, top_k, top_p)
+        full = truncated_probabilities(log_p, top_k, top_p, candidates=10**9)
+        np.testing.assert_array_equal(fast > 0, full > 0)
+        np.testing.assert_allclose(fast, full, rtol=1e-12, atol=0)
