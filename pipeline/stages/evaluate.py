@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -37,6 +37,7 @@ from lstmlab.corpus.segment import is_punctuation
 from lstmlab.models.generation import TextPairs
 from lstmlab.models.memory import MemoryModel, TrainingMemory, fit_memory_mixture
 from lstmlab.models.predictor import NumpyNextWordPredictor
+from lstmlab.models.cache import RecentCache, fit_cache_mixture
 from lstmlab.models.context_curve import model_curve, ngram_curve
 from lstmlab.models.sample_report import measure_generation, text_quotation_balance
 from lstmlab.models.settings import DecodingSettings
@@ -169,15 +170,26 @@ def evaluate_run(run_dir: Path, max_windows: int = 0, with_memory: bool = True) 
         if name.startswith("model"):  # the model and its mixtures, against the n-gram order to beat
             extras.setdefault(name, {}).update(paired_top1(model_hits, best_hits))
     rows += [_row(name, score, **extras.get(name, {})) for name, score in zip(models, scores)]
-    continuous_vectors = predictor.continuous_vectors(ids, split.validation_boundary,
-                                                      np.concatenate([validation_positions, test_positions]))
-    validation_vectors, test_vectors = np.split(continuous_vectors, [len(validation_positions)])
-    mixture = None
+    begin = split.validation_boundary + 1  # the continuous protocol's first predicted word
+    every_vector = predictor.continuous_vectors(ids, split.validation_boundary, np.arange(begin, len(ids)))
+    validation_vectors, test_vectors = every_vector[validation_positions - begin], every_vector[test_positions - begin]
+    mixers: dict[str, Callable] = {}
+    extras_continuous: dict[str, dict] = {}
     if predictor.scale is not None:
-        weight = fit_interpolation_weight(target_probabilities_of_vectors(predictor, validation_vectors,
-                                                                          validation_targets), on_validation[best_order])
-        mixture = (ngrams[best_order], weight)
-    continuous = continuous_rows(predictor, test_vectors, test_inputs, test_targets, mixture, best_order, best_hits)
+        model_on_validation = target_probabilities_of_vectors(predictor, validation_vectors, validation_targets)
+        weight = fit_interpolation_weight(model_on_validation, on_validation[best_order])
+        ngram = ngrams[best_order]
+        name = f"{CONTINUOUS_ROW} + Kneser-Ney {best_order}-gram"
+        mixers[name] = lambda rows, p, weight=weight: weight * p + (1 - weight) * ngram.distributions(test_inputs[rows])
+        extras_continuous[name] = {"model_weight": weight}
+        cache = RecentCache(ids, every_vector, begin, CACHE_WINDOW, vocabulary_size)
+        theta, cache_weight, cache_perplexity = fit_cache_mixture(cache, validation_positions, model_on_validation)
+        name = f"{CONTINUOUS_ROW} + cache of the last {CACHE_WINDOW} words"
+        mixers[name] = lambda rows, p: (1 - cache_weight) * p + cache_weight * cache.distributions(
+            test_positions[rows], theta)
+        extras_continuous[name] = {"model_weight": 1 - cache_weight, "theta": theta,
+                                   "validation_perplexity": cache_perplexity}
+    continuous = continuous_rows(predictor, test_vectors, test_targets, mixers, extras_continuous, best_hits)
     curve_positions = test_positions[np.unique(np.linspace(0, len(test_positions) - 1,
                                                            min(CURVE_TARGETS, len(test_positions))).astype(np.int64))]
     return {"targets": int(len(test_targets)), "part": "test", "best_ngram": f"Kneser-Ney {best_order}-gram",
@@ -207,29 +219,28 @@ def target_probabilities_of_vectors(predictor: NumpyNextWordPredictor, vectors: 
 CONTINUOUS_ROW = "model, state carried (continuous)"
 
 
-def continuous_rows(predictor: NumpyNextWordPredictor, vectors: np.ndarray, inputs: np.ndarray, targets: np.ndarray,
-                    mixture: tuple[Any, float] | None, best_order: int, best_hits: np.ndarray,
+CACHE_WINDOW = 500
+
+
+def continuous_rows(predictor: NumpyNextWordPredictor, vectors: np.ndarray, targets: np.ndarray,
+                    mixers: dict[str, Callable], extras: dict[str, dict], best_hits: np.ndarray,
                     chunk: int = 1000) -> list[dict[str, Any]]:
     """The continuous protocol's rows on the test targets: the model from its carried-state
-    ``vectors`` (N, D) and, with ``mixture`` = (Kneser-Ney model, the model's weight fitted on
-    validation), the two mixed; each paired with the Kneser-Ney order to beat (``best_hits``)."""
+    ``vectors`` (N, D), and each mixture: ``mixers`` maps a row's name to a function of (the
+    chunk's rows (a slice), the model's distributions there) -> the mixture's distributions, its
+    settings (fitted on validation) in ``extras``. Each row is paired with the Kneser-Ney order to
+    beat (``best_hits``)."""
     if predictor.scale is None:
         return [_row(CONTINUOUS_ROW, predictor.score_vectors(vectors, targets))]
-    accumulators = {CONTINUOUS_ROW: ScoreAccumulator()}
-    if mixture is not None:
-        accumulators[f"{CONTINUOUS_ROW} + Kneser-Ney {best_order}-gram"] = ScoreAccumulator()
+    accumulators = {name: ScoreAccumulator() for name in (CONTINUOUS_ROW, *mixers)}
     hits: dict[str, list[np.ndarray]] = {name: [] for name in accumulators}
     for start in range(0, len(targets), chunk):
-        chunk_targets = targets[start : start + chunk]
-        model_p = np.exp(predictor.log_probabilities(vectors[start : start + chunk]))
-        distributions = [model_p]
-        if mixture is not None:
-            ngram, weight = mixture
-            distributions.append(weight * model_p + (1 - weight) * ngram.distributions(inputs[start : start + chunk]))
-        for name, probabilities in zip(accumulators, distributions):
+        rows, chunk_targets = slice(start, start + chunk), targets[start : start + chunk]
+        model_p = np.exp(predictor.log_probabilities(vectors[rows]))
+        for name in accumulators:
+            probabilities = model_p if name == CONTINUOUS_ROW else mixers[name](rows, model_p)
             with np.errstate(divide="ignore"):
                 hits[name].append(accumulators[name].add_log_probabilities(np.log(probabilities), chunk_targets) == 0)
-    extras = {} if mixture is None else {list(accumulators)[-1]: {"model_weight": mixture[1]}}
     return [_row(name, accumulator.score(), **extras.get(name, {}), **paired_top1(np.concatenate(hits[name]), best_hits))
             for name, accumulator in accumulators.items()]
 
@@ -296,7 +307,7 @@ def format_protocols(evaluation: dict[str, Any]) -> str:
     lines = ["", "state carried over the text from the validation part's start (continuous protocol), same targets:"]
     for row in evaluation["continuous_rows"]:
         perplexity = "—" if row["perplexity"] is None else f"{row['perplexity']:.1f}"
-        lines.append(f"{row['name']:54s} {perplexity:>7s} {row['top1']:7.1%} {row['top10']:7.1%}  (paired with "
+        lines.append(f"{row['name']:63s} {perplexity:>7s} {row['top1']:7.1%} {row['top10']:7.1%}  (paired with "
                      f"{evaluation['best_ngram']}: {row['top1_only_this']} / {row['top1_only_other']}, "
                      f"z {row['top1_sign_test_z']:.1f})")
     validation = evaluation["validation"]
