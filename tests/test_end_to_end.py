@@ -41,6 +41,18 @@ def test_run_writes_every_stage_output(finished_run, capsys):
     # the weight is fitted on validation, where weight 0 is the n-gram alone: the mixture cannot be worse there
     assert mixture["validation_perplexity"] <= best_ngram["validation_perplexity"] * (1 + 1e-9)
     assert all(0.0 <= row["top1"] <= row["top10"] <= 1.0 for row in evaluation["rows"])
+    # the continuous protocol: the same targets, the state carried; the cache is fitted on validation
+    continuous = {row["name"]: row for row in evaluation["continuous_rows"]}
+    assert len(continuous) == 3 and all(row["targets"] == evaluation["targets"] for row in continuous.values())
+    cache = next(row for name, row in continuous.items() if "cache" in name)
+    assert 0.6 <= cache["model_weight"] <= 1.0 and cache["theta"] in (5.0, 10.0, 20.0, 40.0)
+    assert set(evaluation["validation"]) == {"targets", "window", "continuous"}
+    curve = evaluation["context_curve"]
+    assert [row["context"] for row in curve["model"]] == [1, 2, 3, 5, 10, 20, 50, 100, 200, "all"]
+    assert [row["order"] for row in curve["kneser_ney"]] == [2, 3, 4, 5, 5, 5, 5, 5, 5, 5]
+    assert (finished_run / "context_curve.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    quotes = evaluation["generation"]["test_text_quotations"]
+    assert quotes["spans"] >= 1 and evaluation["generation"]["length"] == 500
     assert all(row["targets"] == evaluation["targets"] > 1000 for row in evaluation["rows"])
     unigram, bigram, kneser_ney = (evaluation["rows"][i]["perplexity"] for i in (1, 2, 4))
     assert unigram > bigram > kneser_ney > 20  # each stronger classical model is less perplexed
