@@ -50,6 +50,15 @@ class _CutBatches(keras.utils.PyDataset):
     def __getitem__(self, index: int):
         return self.batch_at(self.starts[index * self.batch_size : (index + 1) * self.batch_size])
 
+    def _keep(self, ids: np.ndarray, begin: int, end: int, length: int, batch_size: int,
+              target_vectors: np.ndarray | None, shuffle: bool, seed: int, first_epoch: int, shard: Shard) -> None:
+        """Store what both contiguous-part batch kinds take (raises ValueError for a batch size under 1)."""
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+        self.ids, self.begin, self.end, self.length, self.batch_size = ids, begin, end, length, batch_size
+        self.target_vectors = None if target_vectors is None else target_vectors.astype(np.float32)
+        self.shuffle, self.seed, self.epoch, self.shard = shuffle, seed, first_epoch, shard
+
     def batch_at(self, starts: np.ndarray):
         """The batch of the rows that start at ``starts`` (this process's shard of them)."""
         inputs, targets = self.cut(self.ids, starts[self.shard.rows(len(starts))], self.length)
@@ -112,19 +121,13 @@ class SequenceBatches(_CutBatches):
                  target_vectors: np.ndarray | None = None, shuffle: bool = True, max_sequences: int = 0,
                  seed: int = 0, shard: Shard = Shard(), first_epoch: int = 0, **kwargs) -> None:
         super().__init__(**kwargs)
-        if batch_size < 1:
-            raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+        self._keep(ids, begin, end, length, batch_size, target_vectors, shuffle, seed, first_epoch, shard)
         if end - begin < 2 * length + 1:
             raise ValueError(f"{end - begin} words are too few for {length}-word training sequences")
-        self.ids, self.begin, self.end, self.length = ids, begin, end, length
-        self.batch_size = batch_size
-        self.target_vectors = None if target_vectors is None else target_vectors.astype(np.float32)
-        self.shuffle, self.seed, self.epoch = shuffle, seed, first_epoch
         self.count = (end - begin - 1) // length - 1  # sequences that fit whatever the offset
         if max_sequences > 0:
             self.count = min(self.count, max_sequences)
         self.count -= self.count % shard.devices
-        self.shard = shard
         self.starts = np.arange(self.count, dtype=np.int64) * length + begin
         self.reorder()
 
@@ -164,12 +167,7 @@ class StreamBatches(_CutBatches):
                  target_vectors: np.ndarray | None = None, shuffle: bool = True, max_sequences: int = 0,
                  seed: int = 0, shard: Shard = Shard(), first_epoch: int = 0, **kwargs) -> None:
         super().__init__(**kwargs)
-        if batch_size < 1:
-            raise ValueError(f"batch_size must be at least 1, got {batch_size}")
-        self.ids, self.begin, self.end, self.length = ids, begin, end, length
-        self.batch_size = batch_size
-        self.target_vectors = None if target_vectors is None else target_vectors.astype(np.float32)
-        self.shuffle, self.seed, self.epoch, self.shard = shuffle, seed, first_epoch, shard
+        self._keep(ids, begin, end, length, batch_size, target_vectors, shuffle, seed, first_epoch, shard)
         self.steps = (end - begin - length) // (batch_size * length)  # windows per stream, whatever the offset
         if max_sequences > 0:
             self.steps = min(self.steps, max(1, max_sequences // batch_size))

@@ -28,7 +28,7 @@ def write_crash_log(error: BaseException) -> Path:
 
 
 def printable(text: str) -> str:
-    """``text`` with control characters (an escape sequence that would clear the terminal, say)
+    r"""``text`` with control characters (an escape sequence that would clear the terminal, say)
     written as Python escapes, for messages that echo what the user typed::
 
         >>> printable("王\x1b[2J and a tab\t")

@@ -54,15 +54,16 @@ def test_window_batches_resume_at_the_same_order():
                                                                first_epoch=1)[5][0])
 
 
-def _stateful_model(batch_size: int, length: int):
+def _stateful_model(batch_size: int, length: int, unroll: bool = False):
     keras.utils.set_random_seed(0)
     vectors = np.random.default_rng(1).normal(size=(VOCABULARY, DIMENSIONS)).astype("float32")
-    return build_next_word_model(vectors, NextWordSettings(lstm_units=16, carry_state=True), length=length,
-                                 batch_size=batch_size)
+    return build_next_word_model(vectors, NextWordSettings(lstm_units=16, carry_state=True, unroll=unroll),
+                                 length=length, batch_size=batch_size)
 
 
-def test_carried_state_numpy_predictor_equals_stateful_keras_over_100_words():
-    model = _stateful_model(batch_size=2, length=10)
+@pytest.mark.parametrize("unroll", [False, True])  # Keras' LSTM, and FusedLSTM with its hand-written backward
+def test_carried_state_numpy_predictor_equals_stateful_keras_over_100_words(unroll):
+    model = _stateful_model(batch_size=2, length=10, unroll=unroll)
     vector_model = keras.Model(model.inputs, model.get_layer("next_vector").output)
     text = np.random.default_rng(2).integers(0, VOCABULARY, size=(2, 100)).astype("int32")
     reset_lstm_states(model)

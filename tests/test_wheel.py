@@ -51,7 +51,7 @@ def test_installed_wheel_runs_beside_a_users_own_models_package(wheel, tmp_path,
     site = Path(_run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"]).stdout.strip())
     # the dependencies (TensorFlow, gensim, ...) from this environment, without its lstmlab
     (site / "dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n", encoding="utf-8")
-    _run([str(python), "-m", "pip", "install", "-q", "--no-deps", "--no-index", str(wheel)])
+    _run([str(python), "-m", "pip", "install", "-q", "--no-deps", "--no-index", "--ignore-installed", str(wheel)])
 
     project = tmp_path / "project"  # a user's ML project with names lstmlab must not collide with
     (project / "models").mkdir(parents=True)
