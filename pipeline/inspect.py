@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from pathlib import Path
 from typing import Any
 
@@ -124,6 +125,8 @@ def inspect_run(run_dir: str | Path, text: str | None = None, count: int = INSPE
     ``page``, the HTML file's path. ``compare``: also bucket the test part's targets against
     Kneser-Ney (fits the n-gram model: seconds to a minute)."""
     run_dir = Path(run_dir)
+    if not re.fullmatch(r"\w[\w.-]*", name):
+        raise ValueError(f"--name {name!r} must be letters, digits, '.', '-' or '_' (a file name, no folder)")
     predictor, words, _ = NumpyNextWordPredictor.load(run_folder.predictor_path(run_dir))
     windows = run_folder.load_windows(run_dir)
     index = {word: i for i, word in enumerate(words)}
