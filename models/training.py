@@ -107,6 +107,10 @@ def training_batches(ids: np.ndarray, split: WindowSplit, length: int, settings:
     validation_batch = max(schedule.batch_size, 256)
     validation_batch -= validation_batch % shard.devices
     if settings.carry_state:
+        if keras.backend.backend() != "tensorflow":
+            raise ValueError("train.carry_state trains on the TensorFlow backend only for now: on "
+                             f"{keras.backend.backend()}, Keras' stateful LSTM does not carry its state from one "
+                             "training step to the next; set train.carry_state = false")
         if shard.count > 1:
             raise ValueError("train.carry_state does not work with data-parallel training yet; "
                              "set train.carry_state = false to train on several processes")

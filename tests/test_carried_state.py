@@ -16,6 +16,10 @@ from lstmlab.models.training import ResetStatesEachEpoch
 from lstmlab.models.window_data import SequenceBatches, StreamBatches, WindowBatches
 
 VOCABULARY, DIMENSIONS = 40, 8
+# Training with the state carried is refused on JAX (Keras' stateful LSTM does not carry its
+# state between the steps of a JAX fit: the state variables are not part of the trainer's state).
+tensorflow_only = pytest.mark.skipif(keras.backend.backend() != "tensorflow",
+                                     reason="carried-state training runs on TensorFlow only")
 
 
 def test_each_row_of_a_batch_continues_the_same_row_of_the_batch_before():
@@ -106,6 +110,7 @@ def test_quotation_balance_on_a_hand_made_text():
     assert quotation_balance(["无", "引号"]).closed_share is None
 
 
+@tensorflow_only
 def test_a_carried_state_model_trains_with_recurrent_dropout(tmp_path):
     """Training with the state carried and recurrent dropout (one batch per compiled call on
     TensorFlow, where Keras' multi-step loop fails on its gradient) learns a cyclic text."""
@@ -131,6 +136,7 @@ def _copy_text(blocks: int, rng: np.random.Generator) -> np.ndarray:
 
 
 @pytest.mark.slow
+@tensorflow_only
 def test_only_the_carried_state_recalls_a_word_from_the_window_before(tmp_path):
     """The key repeats 7 words later, beyond a 4-word window: a model that carries its state
     across windows recalls it well above chance (1 in 10; the gradient stops at each window's
@@ -155,3 +161,17 @@ def test_only_the_carried_state_recalls_a_word_from_the_window_before(tmp_path):
         guesses = np.argmax(predictor.log_probabilities(vectors_after), axis=1)
         recalled[carry] = float(np.mean(guesses == ids[repeats]))
     assert recalled[True] > 0.2 and recalled[False] < 0.05, recalled
+
+
+@pytest.mark.skipif(keras.backend.backend() == "tensorflow", reason="the refusal is for the other backends")
+def test_carried_state_training_is_refused_with_a_message_off_tensorflow(tmp_path):
+    from lstmlab.corpus.windows import split_windows
+    from lstmlab.models.settings import TrainingSchedule
+    from lstmlab.models.training import train_next_word
+
+    ids = np.arange(2_000, dtype=np.int32) % VOCABULARY
+    vectors = np.random.default_rng(1).normal(size=(VOCABULARY, DIMENSIONS)).astype("float32")
+    with pytest.raises(ValueError, match="carry_state trains on the TensorFlow backend only"):
+        train_next_word(ids, split_windows(len(ids), 10, 0.1, 0.05), 10, vectors,
+                        NextWordSettings(lstm_units=8, carry_state=True), TrainingSchedule(batch_size=8, epochs=1),
+                        tmp_path / "work", verbose=0)
