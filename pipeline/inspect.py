@@ -41,20 +41,6 @@ logger = logging.getLogger(__name__)
 INSPECT_WORDS = 400
 
 
-def _test_text(run_dir: Path, ids: np.ndarray, start: int, count: int) -> list[list[str]] | None:
-    """``count`` words of ``RUN/tokens.txt`` from id position ``start``, in their lines."""
-    path = run_dir / run_folder.TOKENS
-    lines = [line.split() for line in path.read_text(encoding="utf-8").splitlines()] if path.is_file() else []
-    if sum(len(line) for line in lines) != len(ids):
-        return None
-    out, position = [], 0
-    for line in lines:
-        if position + len(line) > start and position < start + count:
-            out.append(line[max(0, start - position) : start + count - position])
-        position += len(line)
-    return [line for line in out if line]
-
-
 def _user_text(run_dir: Path, text: str) -> list[list[str]]:
     """The user's text cut into words over the run's vocabulary, line by line."""
     from lstmlab.pipeline.stages.generate import load_generator
@@ -131,7 +117,8 @@ def inspect_run(run_dir: str | Path, text: str | None = None, count: int = INSPE
     windows = run_folder.load_windows(run_dir)
     index = {word: i for i, word in enumerate(words)}
     if text is None:
-        lines = _test_text(run_dir, windows.ids, windows.split.test_boundary, count)
+        start = windows.split.test_boundary
+        lines = run_folder.text_lines(run_dir, start, start + count, len(windows.ids))
         if lines is None:  # no tokens.txt lined up with the ids: the vocabulary's words
             lines = [[words[i] for i in windows.ids[windows.split.test_boundary:][:count]]]
         source = f"the first {sum(map(len, lines))} words of the test part"

@@ -152,15 +152,29 @@ def load_windows(run_dir: Path) -> Windows:
     return Windows(ids, split_at_boundaries(len(ids), length, validation_boundary, test_boundary), length)
 
 
-def text_words(run_dir: Path, start: int, stop: int, ids_count: int) -> list[str] | None:
+def text_lines(run_dir: Path, start: int, stop: int, ids_count: int) -> list[list[str]] | None:
     """The words of ``RUN/tokens.txt`` at positions ``start .. stop-1`` of the id stream, as the
-    text writes them (a rare word as itself, not ``<unk>``); None when the file is missing or
-    its words do not line up one to one with the ``ids_count`` ids (rare words left out)."""
+    text writes them (a rare word as itself, not ``<unk>``), in their lines (the span's empty
+    lines left out); None when the file is missing or its words do not line up one to one with
+    the ``ids_count`` ids (rare words left out)."""
     path = run_dir / TOKENS
     if not path.is_file():
         return None
-    words = path.read_text(encoding="utf-8").split()
-    return words[start:stop] if len(words) == ids_count else None
+    lines = [line.split() for line in path.read_text(encoding="utf-8").splitlines()]
+    if sum(map(len, lines)) != ids_count:
+        return None
+    out, position = [], 0
+    for line in lines:
+        if position + len(line) > start and position < stop:
+            out.append(line[max(0, start - position) : stop - position])
+        position += len(line)
+    return [line for line in out if line]
+
+
+def text_words(run_dir: Path, start: int, stop: int, ids_count: int) -> list[str] | None:
+    """:func:`text_lines`' words in one list."""
+    lines = text_lines(run_dir, start, stop, ids_count)
+    return None if lines is None else [word for line in lines for word in line]
 
 
 def load_vectors(run_dir: Path):

@@ -149,12 +149,14 @@ def evaluate_run(run_dir: Path, max_windows: int = 0, with_memory: bool = True) 
               "bigram (interpolated, 0.9)": classical(InterpolatedBigram(train_ids, vocabulary_size)),
               **{f"Kneser-Ney {order}-gram": ngram for order, ngram in ngrams.items()}}
     extras = {f"Kneser-Ney {order}-gram": {"validation_perplexity": validation_perplexity[order]} for order in ngrams}
+    window_vectors_on_validation = predictor.predict_many(validation_inputs)  # read once: the mixtures and the figures
     if predictor.scale is None:  # a regression model only ranks words: no distribution, no mixture
         rows = [_row("model (nearest word by cosine)", predictor.score_windows(test_inputs, test_targets))]
     else:
         rows = []
         models = {"model (softmax over scaled cosines)": predictor, **models}
-        model_on_validation = target_probabilities(predictor, validation_inputs, validation_targets)
+        model_on_validation = target_probabilities_of_vectors(predictor, window_vectors_on_validation,
+                                                              validation_targets)
         weight = fit_interpolation_weight(model_on_validation, on_validation[best_order])
         mixture_name = f"model + Kneser-Ney {best_order}-gram"
         models[mixture_name] = LinearMixture(predictor, ngrams[best_order], weight)
@@ -162,8 +164,8 @@ def evaluate_run(run_dir: Path, max_windows: int = 0, with_memory: bool = True) 
             models[mixture_name].mix(model_on_validation, on_validation[best_order]))}
         if with_memory:
             models[MEMORY_ROW], extras[MEMORY_ROW] = memory_mixture(
-                predictor, TrainingMemory.from_text(predictor, train_ids, length, unknown), validation_inputs,
-                validation_targets, model_on_validation)
+                predictor, TrainingMemory.from_text(predictor, train_ids, length, unknown),
+                window_vectors_on_validation, validation_targets, model_on_validation)
     scores, hits = score_side_by_side(list(models.values()), test_inputs, test_targets)
     best_hits = hits[list(models).index(f"Kneser-Ney {best_order}-gram")]
     for name, model_hits in zip(models, hits):
@@ -176,14 +178,14 @@ def evaluate_run(run_dir: Path, max_windows: int = 0, with_memory: bool = True) 
     mixers: dict[str, Callable] = {}
     extras_continuous: dict[str, dict] = {}
     if predictor.scale is not None:
-        model_on_validation = target_probabilities_of_vectors(predictor, validation_vectors, validation_targets)
-        weight = fit_interpolation_weight(model_on_validation, on_validation[best_order])
+        continuous_on_validation = target_probabilities_of_vectors(predictor, validation_vectors, validation_targets)
+        weight = fit_interpolation_weight(continuous_on_validation, on_validation[best_order])
         ngram = ngrams[best_order]
         name = f"{CONTINUOUS_ROW} + Kneser-Ney {best_order}-gram"
         mixers[name] = lambda rows, p, weight=weight: weight * p + (1 - weight) * ngram.distributions(test_inputs[rows])
         extras_continuous[name] = {"model_weight": weight}
         cache = RecentCache(ids, every_vector, begin, CACHE_WINDOW, vocabulary_size)
-        theta, cache_weight, cache_perplexity = fit_cache_mixture(cache, validation_positions, model_on_validation)
+        theta, cache_weight, cache_perplexity = fit_cache_mixture(cache, validation_positions, continuous_on_validation)
         name = f"{CONTINUOUS_ROW} + cache of the last {CACHE_WINDOW} words"
         mixers[name] = lambda rows, p: (1 - cache_weight) * p + cache_weight * cache.distributions(
             test_positions[rows], theta)
@@ -195,7 +197,7 @@ def evaluate_run(run_dir: Path, max_windows: int = 0, with_memory: bool = True) 
     return {"targets": int(len(test_targets)), "part": "test", "best_ngram": f"Kneser-Ney {best_order}-gram",
             "rows": rows, "continuous_rows": continuous,
             "validation": {"targets": int(len(validation_targets)),
-                           "window": _figures(predictor.score_windows(validation_inputs, validation_targets)),
+                           "window": _figures(predictor.score_vectors(window_vectors_on_validation, validation_targets)),
                            "continuous": _figures(predictor.score_vectors(validation_vectors, validation_targets))},
             "context_curve": {"targets": int(len(curve_positions)),
                               "model": model_curve(predictor, ids, curve_positions, split.validation_boundary),
@@ -245,14 +247,15 @@ def continuous_rows(predictor: NumpyNextWordPredictor, vectors: np.ndarray, targ
             for name, accumulator in accumulators.items()]
 
 
-def memory_mixture(predictor: NumpyNextWordPredictor, memory: TrainingMemory, inputs: np.ndarray,
+def memory_mixture(predictor: NumpyNextWordPredictor, memory: TrainingMemory, vectors: np.ndarray,
                    targets: np.ndarray, model_probabilities: np.ndarray) -> tuple[LinearMixture, dict[str, float]]:
     """The model mixed with its ``memory``, the temperature and weight fitted on
-    :data:`MEMORY_FIT_WINDOWS` evenly spaced validation windows of ``inputs`` (N, T), their next
-    words ``targets`` (N,) and the model's probabilities of them (N,); returns the mixture and
-    its row's extras (weight, temperature, perplexity on those windows)."""
+    :data:`MEMORY_FIT_WINDOWS` evenly spaced validation windows: the model's predicted ``vectors``
+    (N, D) after them, their next words ``targets`` (N,) and the model's probabilities of those
+    (N,); returns the mixture and its row's extras (weight, temperature, perplexity on those
+    windows)."""
     fit = np.unique(np.linspace(0, len(targets) - 1, min(MEMORY_FIT_WINDOWS, len(targets))).astype(np.int64))
-    found = memory.nearest(predictor.predict_many(inputs[fit]))
+    found = memory.nearest(vectors[fit])
     temperature, weight, perplexity = fit_memory_mixture(memory, found, targets[fit], model_probabilities[fit])
     mixture = LinearMixture(predictor, MemoryModel(predictor, memory, temperature), weight)
     return mixture, {"model_weight": weight, "temperature": temperature, "validation_perplexity": perplexity}
