@@ -41,12 +41,14 @@ logger = logging.getLogger(__name__)
 INSPECT_WORDS = 400
 
 
-def _user_text(run_dir: Path, text: str) -> list[list[str]]:
+def _user_text(run_dir: Path, text: str, words: list[str], counts: list[int]) -> list[list[str]]:
     """The user's text cut into words over the run's vocabulary, line by line."""
-    from lstmlab.pipeline.stages.generate import load_generator
+    from lstmlab.pipeline.config import run_folder_config
+    from lstmlab.pipeline.stages.generate import vocabulary_segmenter
 
-    segmenter = load_generator(run_dir).segmenter
-    return [words for words in (segmenter.segment_line(line.strip()) for line in text.splitlines()) if words]
+    segmenter = vocabulary_segmenter(run_folder_config(run_dir), words, counts)
+    return [line_words for line_words in (segmenter.segment_line(line.strip()) for line in text.splitlines())
+            if line_words]
 
 
 def _guesses(predictor: NumpyNextWordPredictor, hidden: np.ndarray, words: list[str]) -> list[list[tuple[str, float]]]:
@@ -113,7 +115,7 @@ def inspect_run(run_dir: str | Path, text: str | None = None, count: int = INSPE
     run_dir = Path(run_dir)
     if not re.fullmatch(r"\w[\w.-]*", name):
         raise ValueError(f"--name {name!r} must be letters, digits, '.', '-' or '_' (a file name, no folder)")
-    predictor, words, _ = NumpyNextWordPredictor.load(run_folder.predictor_path(run_dir))
+    predictor, words, counts = NumpyNextWordPredictor.load(run_folder.predictor_path(run_dir))
     windows = run_folder.load_windows(run_dir)
     index = {word: i for i, word in enumerate(words)}
     if text is None:
@@ -123,7 +125,7 @@ def inspect_run(run_dir: str | Path, text: str | None = None, count: int = INSPE
             lines = [[words[i] for i in windows.ids[windows.split.test_boundary:][:count]]]
         source = f"the first {sum(map(len, lines))} words of the test part"
     else:
-        lines = _user_text(run_dir, text)
+        lines = _user_text(run_dir, text, words, counts)
         if not lines:
             raise ValueError("the text to inspect has no words")
         source = f"the given text ({sum(map(len, lines))} words)"

@@ -71,7 +71,7 @@ class Windows:
 
     def seed_ids(self, part: str = "validation") -> list[int]:
         """The first window of the ``part`` ("validation" or "test")."""
-        start = self.split.validation_boundary if part == "validation" else self.split.test_boundary
+        start = self.seed_start(part)
         return [int(i) for i in self.ids[start : start + self.length]]
 
     def seed_start(self, part: str = "validation") -> int:

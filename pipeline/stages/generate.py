@@ -28,7 +28,7 @@ from lstmlab.models.generation import TextPairs, generate
 from lstmlab.models.predictor import NumpyNextWordPredictor
 from lstmlab.models.settings import DecodingSettings
 from lstmlab.pipeline import run_folder
-from lstmlab.pipeline.config import run_folder_config
+from lstmlab.pipeline.config import PipelineConfig, run_folder_config
 from lstmlab.pipeline.files import write_text_atomic
 from lstmlab.pipeline.run_folder import RunContext
 
@@ -96,6 +96,13 @@ class Generator:
                       mean)
 
 
+def vocabulary_segmenter(config: PipelineConfig, words: list[str], counts: list[int]) -> Segmenter:
+    """jieba over a run's vocabulary ``words`` and their ``counts`` (and its user dictionary), so a
+    text the user types splits into words the model knows wherever it can."""
+    return Segmenter(hmm=False, user_dictionary=config.segment.user_dictionary,
+                     keep_punctuation=config.segment.keep_punctuation, vocabulary=dict(zip(words, counts)))
+
+
 def load_generator(run_dir: str | Path, settings: DecodingSettings | None = None) -> Generator:
     """A :class:`Generator` for a trained run folder, with the run's ``[generate]`` decoding
     settings unless ``settings`` is given."""
@@ -105,8 +112,7 @@ def load_generator(run_dir: str | Path, settings: DecodingSettings | None = None
     windows = run_folder.load_windows(run_dir)
     decoding = settings or DecodingSettings(**{f.name: getattr(config.generate, f.name)
                                                for f in dataclasses.fields(DecodingSettings)})
-    segmenter = Segmenter(hmm=False, user_dictionary=config.segment.user_dictionary,
-                          keep_punctuation=config.segment.keep_punctuation, vocabulary=dict(zip(words, counts)))
+    segmenter = vocabulary_segmenter(config, words, counts)
     start = windows.seed_start("test")
     seed_words = run_folder.text_words(run_dir, start, start + windows.length, len(windows.ids))
     return Generator(predictor, words, segmenter, windows.length, windows.seed_ids("test"), decoding,
