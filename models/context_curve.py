@@ -58,13 +58,12 @@ def ngram_curve(ngrams: Mapping[int, Any], ids: np.ndarray, positions: np.ndarra
     """The figures of the n-gram models ``ngrams`` (order -> model with ``distributions(contexts)``)
     for each context length: the order that reads n words (n + 1), or the highest there is."""
     targets, highest = ids[positions], max(ngrams)
-    longest = max(length for length in lengths if length != "all")
+    contexts = window_batch(ids, positions - highest + 1, highest - 1)[0]  # all any order reads
     by_order: dict[int, dict[str, float]] = {}
     rows = []
     for length in lengths:
         order = highest if length == "all" else min(length + 1, highest)
         if order not in by_order:
-            contexts = window_batch(ids, positions - longest, longest)[0]
             chunks = (np.log(ngrams[order].distributions(contexts[start : start + chunk]))
                       for start in range(0, len(positions), chunk))
             with np.errstate(divide="ignore"):
