@@ -148,8 +148,11 @@ def adjusted(log_probabilities: np.ndarray, history: list[int], settings: Decodi
     banned = ngrams.banned(history) if ngrams is not None else banned_by_ngram(history, settings.no_repeat_ngram)
     if settings.text_pairs_only and pairs is not None and history:
         banned |= pairs.banned_after(history[-1])
-    if banned and len(banned) < len(out):
-        out[list(banned)] = -np.inf
+    if banned:  # a ban never leaves no word at all (a tiny temperature leaves one finite word)
+        kept = out.copy()
+        kept[list(banned)] = -np.inf
+        if np.isfinite(kept).any():
+            out = kept
     return out
 
 
@@ -227,8 +230,8 @@ def _pick(predictor: NumpyNextWordPredictor, vector: np.ndarray, log_p: np.ndarr
         return int(predictor.decoder.top_k(vector[None], 1)[0, 0])
     if settings.method == "greedy" or settings.temperature == 0:
         return int(np.argmax(adjusted(log_p, history, settings, pairs, ngrams)))
-    tempered = log_p / settings.temperature  # the logits over T, up to a constant the softmax removes
-    scores = adjusted(tempered - np.logaddexp.reduce(tempered), history, settings, pairs, ngrams)
+    scores = adjusted(predictor.log_probabilities(vector[None], settings.temperature)[0], history, settings,
+                      pairs, ngrams)
     probabilities = truncated_probabilities(scores, settings.top_k, settings.top_p)
     return int(rng.choice(len(probabilities), p=probabilities))
 
