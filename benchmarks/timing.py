@@ -78,14 +78,15 @@ def keras_training_run(ids: np.ndarray, vectors: np.ndarray, settings, batch_siz
     from lstmlab.models.training import training_batches
 
     keras.utils.set_random_seed(0)
-    model = build_next_word_model(vectors, settings, length)
+    model = build_next_word_model(vectors, settings, length, for_training=True)
     schedule = TrainingSchedule(batch_size=batch_size, max_train_windows=batch_size * steps,
                                 steps_per_execution=steps_per_execution)
     compile_next_word_model(model, settings, total_steps=total_steps,
                             steps_per_execution=schedule.batches_per_execution())
     split = split_windows(len(ids), length, 0.05, 0.05)
     batches, _ = training_batches(ids, split, length, settings, schedule,
-                                  None if settings.loss == "softmax" else vectors, *([shard] if shard else []))
+                                  None if settings.loss == "softmax" else vectors, *([shard] if shard else []),
+                                  word_counts=np.bincount(ids, minlength=len(vectors)))
     return lambda: model.fit(batches, epochs=1, verbose=0)
 
 

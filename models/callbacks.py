@@ -11,6 +11,7 @@ import numpy as np
 from lstmlab.corpus.windows import predictable_starts, window_batch
 from lstmlab.models.calibration import HeldOutCosines
 from lstmlab.models.predictor import NumpyNextWordPredictor
+from lstmlab.models.progress import Progress
 
 logger = logging.getLogger(__name__)
 
@@ -82,3 +83,27 @@ def describe_figures(figures: dict[str, float]) -> str:
     if "heldout_scale" in figures:
         text += f" at the fitted scale {figures['heldout_scale']:.1f}"
     return text
+
+
+class TrainingProgress(keras.callbacks.Callback):
+    """Logs training's progress over all its steps (every epoch's) with the speed and the time
+    left, at most once a minute (:class:`models.progress.Progress` as log lines): for a
+    training whose output goes to a log file, where Keras prints one line an epoch."""
+
+    def __init__(self, interval: float = 60.0) -> None:
+        super().__init__()
+        self.interval, self.progress, self.epoch_steps = interval, None, 0
+
+    def on_train_begin(self, logs: dict | None = None) -> None:
+        steps, epochs = self.params.get("steps") or 0, self.params.get("epochs") or 1
+        self.progress = Progress("training", steps * epochs, "steps", self.interval, terminal=False)
+
+    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+        self.epoch_steps = 0
+
+    def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
+        self.progress.advance(batch + 1 - self.epoch_steps)
+        self.epoch_steps = batch + 1
+
+    def on_train_end(self, logs: dict | None = None) -> None:
+        self.progress.close()

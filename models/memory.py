@@ -20,10 +20,14 @@ an n-gram model does by exact counts and an LSTM only in part::
     >>> memory.target_probabilities(found, np.array([2]), temperature=10.0).tolist()
     [1.0]
 
-Keys are computed in one pass over the training ids cut into windows of the model's length,
-twice, the second cut half a window later, and each position keeps the key with the longer
-context (at least half a window, after the first window); the last few positions, in neither
-cut, are not stored.
+Keys are computed over the training ids cut into windows of the model's length, twice, the
+second cut half a window later, and each position keeps the key with the longer context (at
+least half a window, after the first window); the last few positions, in neither cut, are not
+stored. :func:`memory_keys` yields them block by block, so a memory can be filled without ever
+holding every key in float32.
+
+:class:`TrainingMemory` searches every key (exact; its time grows with the square of the text);
+:class:`models.approximate_memory.ApproximateMemory` searches an inverted-file index (faiss).
 """
 
 from __future__ import annotations
@@ -44,15 +48,37 @@ MEMORY_TEMPERATURES = (10.0, 30.0, 100.0)
 @dataclass
 class Neighbours:
     """The ``k`` most similar keys of each of B queries, most similar first: ``cosines`` (B, k)
-    float32 and the ``words`` (B, k) that followed them."""
+    float32, the ``words`` (B, k) that followed them and the keys' ``indices`` (B, k) (their
+    order of storing, -1 for none found)."""
 
     cosines: np.ndarray
     words: np.ndarray
+    indices: np.ndarray | None = None
 
 
-class TrainingMemory:
+class MemoryVotes:
+    """What every memory shares: turning :class:`Neighbours` into distributions over the
+    ``vocabulary_size`` words; a subclass finds them (``nearest(vectors (B, D)) -> Neighbours``)."""
+
+    vocabulary_size: int
+
+    def distributions_of(self, found: Neighbours, temperature: float) -> np.ndarray:
+        """p(next word) (B, V) float64: the neighbours' next words, each weighted by
+        exp(``temperature`` x cosine), normalised."""
+        weights = _vote_weights(found, temperature)
+        out = np.zeros((len(weights), self.vocabulary_size))
+        np.add.at(out, (np.arange(len(weights))[:, None], found.words), weights)
+        return out
+
+    def target_probabilities(self, found: Neighbours, targets: np.ndarray, temperature: float) -> np.ndarray:
+        """The probabilities (B,) that :meth:`distributions_of` gives the true next words ``targets`` (B,)."""
+        return (_vote_weights(found, temperature) * (found.words == np.asarray(targets)[:, None])).sum(axis=1)
+
+
+class TrainingMemory(MemoryVotes):
     """Unit ``keys`` (N, D) and their next words ``values`` (N,) over a vocabulary of
-    ``vocabulary_size`` words; :meth:`nearest` finds the ``neighbours`` most similar keys."""
+    ``vocabulary_size`` words; :meth:`nearest` finds the ``neighbours`` most similar keys by
+    comparing with every key."""
 
     def __init__(self, keys: np.ndarray, values: np.ndarray, vocabulary_size: int, neighbours: int = 64) -> None:
         if len(keys) != len(values) or len(keys) == 0:
@@ -69,13 +95,10 @@ class TrainingMemory:
         """The memory of the training ids (N,) under ``predictor``
         (:class:`models.predictor.NumpyNextWordPredictor`) with windows of ``length`` words;
         positions followed by an ``excluded`` word (the unknown word) are not stored."""
-        keys, context = _position_vectors(predictor, ids, length, 0)
-        later, later_context = _position_vectors(predictor, ids, length, length // 2)
-        longer = later_context > context
-        keys[longer], context[longer] = later[longer], later_context[longer]
-        stored = np.flatnonzero((context > 0) & ~np.isin(np.roll(ids, -1), excluded))
-        stored = stored[stored < len(ids) - 1]
-        return cls(keys[stored], ids[stored + 1], len(predictor.output_vectors), neighbours)
+        blocks = list(memory_keys(predictor, ids, length, excluded))
+        keys = np.concatenate([keys for _, keys, _ in blocks])
+        values = np.concatenate([values for _, _, values in blocks])
+        return cls(keys, values, len(predictor.output_vectors), neighbours)
 
     @property
     def keys(self) -> np.ndarray:
@@ -95,19 +118,7 @@ class TrainingMemory:
             order = np.argsort(-top_cosines, axis=1, kind="stable")
             cosines[start : start + chunk] = np.take_along_axis(top_cosines, order, axis=1)
             found[start : start + chunk] = np.take_along_axis(top, order, axis=1)
-        return Neighbours(cosines, self.values[found])
-
-    def distributions_of(self, found: Neighbours, temperature: float) -> np.ndarray:
-        """p(next word) (B, V) float64: the neighbours' next words, each weighted by
-        exp(``temperature`` x cosine), normalised."""
-        weights = _vote_weights(found, temperature)
-        out = np.zeros((len(weights), self.vocabulary_size))
-        np.add.at(out, (np.arange(len(weights))[:, None], found.words), weights)
-        return out
-
-    def target_probabilities(self, found: Neighbours, targets: np.ndarray, temperature: float) -> np.ndarray:
-        """The probabilities (B,) that :meth:`distributions_of` gives the true next words ``targets`` (B,)."""
-        return (_vote_weights(found, temperature) * (found.words == np.asarray(targets)[:, None])).sum(axis=1)
+        return Neighbours(cosines, self.values[found], found)
 
 
 def _vote_weights(found: Neighbours, temperature: float) -> np.ndarray:
@@ -116,7 +127,7 @@ def _vote_weights(found: Neighbours, temperature: float) -> np.ndarray:
     return weights / weights.sum(axis=1, keepdims=True)
 
 
-def fit_memory_mixture(memory: TrainingMemory, found: Neighbours, targets: np.ndarray, model_probabilities: np.ndarray,
+def fit_memory_mixture(memory: MemoryVotes, found: Neighbours, targets: np.ndarray, model_probabilities: np.ndarray,
                        temperatures: Sequence[float] = MEMORY_TEMPERATURES) -> tuple[float, float, float]:
     """The temperature among ``temperatures`` and the model's weight in the mixture
     weight x model + (1 - weight) x memory that fit held-out text best: ``found``, the
@@ -138,7 +149,7 @@ class MemoryModel:
     -> (B, V)`` method like every scored model: the ``predictor`` gives the vectors, the
     ``memory`` their neighbours, ``temperature`` their weights."""
 
-    def __init__(self, predictor, memory: TrainingMemory, temperature: float) -> None:
+    def __init__(self, predictor, memory: MemoryVotes, temperature: float) -> None:
         self.predictor, self.memory, self.temperature = predictor, memory, temperature
 
     def distributions(self, contexts: np.ndarray) -> np.ndarray:
@@ -173,6 +184,26 @@ def top_k_columns(scores: np.ndarray, k: int, block: int = 128) -> np.ndarray:
     candidate_scores = np.take_along_axis(scores, candidates, axis=1)
     chosen = np.argpartition(candidate_scores, candidate_scores.shape[1] - k, axis=1)[:, -k:]
     return np.take_along_axis(candidates, chosen, axis=1)
+
+
+def memory_keys(predictor, ids: np.ndarray, length: int, excluded: Sequence[int] = (),
+                block_windows: int = 1024):
+    """The memory's keys of the training ids (N,), ``block_windows`` windows of ``length`` at a
+    time: yields ``(positions (n,), keys (n, D) float32, unit length, values (n,) int64)`` per
+    block, the stored positions, their keys and the words after them (positions followed by an
+    ``excluded`` word are left out). The keys are those the whole text cut at once would give:
+    each block is read with one window before it and one after it."""
+    block = block_windows * length
+    for begin in range(0, len(ids), block):
+        low, high = max(0, begin - length), min(len(ids), begin + block + length)
+        piece = ids[low:high]
+        keys, context = _position_vectors(predictor, piece, length, 0)
+        later, later_context = _position_vectors(predictor, piece, length, length // 2)
+        longer = later_context > context
+        keys[longer], context[longer] = later[longer], later_context[longer]
+        local = np.arange(begin - low, min(begin + block, len(ids) - 1) - low)
+        local = local[(context[local] > 0) & ~np.isin(piece[local + 1], excluded)]
+        yield local + low, unit_rows(keys[local]).astype(np.float32), piece[local + 1].astype(np.int64)
 
 
 def _position_vectors(predictor, ids: np.ndarray, length: int, offset: int) -> tuple[np.ndarray, np.ndarray]:

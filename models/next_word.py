@@ -70,11 +70,16 @@ class CosineLogits(keras.layers.Layer):
         if self.use_word_bias:
             self.word_bias = self.add_weight(name="word_bias", shape=(self.vocabulary_size,), initializer="zeros")
 
-    def call(self, vector):
-        return _cosine_logits(vector, self.word_vectors, self.log_scale, self.word_bias)
-
-    def compute_output_shape(self, input_shape):
-        return (*input_shape[:-1], self.vocabulary_size)
+    def call(self, vector, candidates=None, candidate_correction=None):
+        """Logits (..., V) of every word; with ``candidates`` (B, C) int32 (every row the same) and
+        their ``candidate_correction`` (B, C), logits (..., C) of those words only, each lowered by
+        its correction (the sampled softmax of :mod:`models.sampled_head`)."""
+        if candidates is None:
+            return _cosine_logits(vector, self.word_vectors, self.log_scale, self.word_bias)
+        chosen = candidates[0]
+        bias = None if self.word_bias is None else ops.take(self.word_bias, chosen, axis=0)
+        logits = _cosine_logits(vector, ops.take(self.word_vectors, chosen, axis=0), self.log_scale, bias)
+        return logits - candidate_correction[0]
 
     def get_config(self) -> dict:
         return {**super().get_config(), "vocabulary_size": self.vocabulary_size, "dimensions": self.dimensions,
@@ -100,7 +105,8 @@ def _cosine_logits(vector, word_vectors, log_scale, word_bias=None):
 
 
 def build_next_word_model(word_vectors: np.ndarray, settings: NextWordSettings, length: int | None = None,
-                          word_counts: np.ndarray | None = None, batch_size: int | None = None) -> keras.Model:
+                          word_counts: np.ndarray | None = None, batch_size: int | None = None,
+                          for_training: bool = False) -> keras.Model:
     """Build (not compile) the model over a word2vec matrix ``word_vectors`` (V, D).
 
     Input: int32 ids (B, T) for any T; with ``settings.unroll`` only T = ``length``, the LSTM
@@ -115,6 +121,10 @@ def build_next_word_model(word_vectors: np.ndarray, settings: NextWordSettings, 
     ``batch_size`` the LSTMs are stateful: each batch of (``batch_size``, ``length``) ids starts
     from the state the batch before ended in (reset it with :func:`reset_lstm_states`); without
     a ``batch_size`` the same weights make a model for any batch that starts from zero.
+    ``for_training`` with ``settings.head == "sampled"`` (softmax): the model's inputs are a dict
+    of ``word_ids``, ``candidates`` and ``candidate_correction`` (:class:`models.sampled_head.SampledBatches`)
+    and it outputs logits (B, T, C) over the candidates; its layers and weights are those of the
+    full-head model, in the same order.
     """
     vocabulary_size, dimensions = word_vectors.shape
     if settings.unroll and not length:
@@ -127,18 +137,24 @@ def build_next_word_model(word_vectors: np.ndarray, settings: NextWordSettings, 
     embedding = keras.layers.Embedding(vocabulary_size, dimensions, trainable=settings.train_input_vectors,
                                        name="word_embedding")
     vector = _lstm_to_vector(embedding(ids), dimensions, settings, stateful)
-    outputs = vector
+    outputs, inputs = vector, ids
     head = None
     if settings.loss == "softmax":
         head = CosineLogits(vocabulary_size, dimensions, scale=settings.scale, learn_scale=settings.learn_scale,
                             train_vectors=settings.train_output_vectors, word_bias=settings.word_bias,
                             name="cosine_logits")
-        outputs = head(vector)
+        if for_training and settings.head == "sampled":
+            candidates, correction = (keras.Input(batch_shape=(ids.shape[0], None), dtype=dtype, name=name)
+                                      for dtype, name in (("int32", "candidates"), ("float32", "candidate_correction")))
+            inputs = {"word_ids": ids, "candidates": candidates, "candidate_correction": correction}
+            outputs = head(vector, candidates=candidates, candidate_correction=correction)
+        else:
+            outputs = head(vector)
         head.word_vectors.assign(word_vectors.astype("float32"))
     if head is not None and settings.word_bias and word_counts is not None:
         head.word_bias.assign(np.log(add_one_probabilities(word_counts)).astype("float32"))
     embedding.embeddings.assign(word_vectors.astype("float32"))
-    return keras.Model(ids, outputs, name=f"next_word_{settings.loss}")
+    return keras.Model(inputs, outputs, name=f"next_word_{settings.loss}")
 
 
 def _lstm_to_vector(hidden, dimensions: int, settings: NextWordSettings, stateful: bool = False):

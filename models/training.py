@@ -27,6 +27,7 @@ from lstmlab.models.callbacks import HeldOutMetrics
 from lstmlab.models.distributed import Shard, check_batch_size
 from lstmlab.models.next_word import (build_next_word_model, compile_next_word_model, reset_lstm_states,
                                       set_cosine_scale)
+from lstmlab.models.sampled_head import CandidateSampler, SampledBatches
 from lstmlab.models.settings import NextWordSettings, TrainingSchedule
 from lstmlab.models.weight_averaging import EpochSnapshots, keep_best_average
 from lstmlab.models.window_data import SequenceBatches, StreamBatches, WindowBatches
@@ -98,12 +99,31 @@ class ResetStatesEachEpoch(keras.callbacks.Callback):
 
 def training_batches(ids: np.ndarray, split: WindowSplit, length: int, settings: NextWordSettings,
                      schedule: TrainingSchedule, target_vectors: np.ndarray | None, shard: Shard = Shard(),
-                     first_epoch: int = 0):
+                     first_epoch: int = 0, word_counts: np.ndarray | None = None):
     """The training and validation batches for the settings' objective: the text as parallel
     streams for a model that carries its state (no validation batches: its held-out figures
     are continuous), back-to-back sequences with a target at every position, or the blog's
     overlapping windows with one target each; this process's ``shard`` of each. ``first_epoch``:
-    the epoch training starts at (a resumed training's), whose order the batches take."""
+    the epoch training starts at (a resumed training's), whose order the batches take. With the
+    sampled head, ``word_counts`` (V,) are the training part's word counts (the proposal's). With the
+    sampled head the training batches carry their candidates (:class:`models.sampled_head.SampledBatches`)
+    and there are no validation batches (the held-out figures, over every word, judge the epochs)."""
+    train, validation = _plain_training_batches(ids, split, length, settings, schedule, target_vectors, shard,
+                                                first_epoch)
+    if settings.loss == "softmax" and settings.head == "sampled":
+        if shard.count > 1:
+            raise ValueError('train.head = "sampled" does not work with data-parallel training yet (every process '
+                             'would need the whole batch\'s candidates); set train.head = "full"')
+        if word_counts is None:
+            word_counts = np.bincount(ids[: split.validation_boundary])
+        return SampledBatches(train, CandidateSampler(word_counts, settings.sampled_words), seed=schedule.rng_seed), None
+    return train, validation
+
+
+def _plain_training_batches(ids: np.ndarray, split: WindowSplit, length: int, settings: NextWordSettings,
+                            schedule: TrainingSchedule, target_vectors: np.ndarray | None, shard: Shard,
+                            first_epoch: int):
+    """:func:`training_batches` without the sampled head's candidates."""
     validation_batch = max(schedule.batch_size, 256)
     validation_batch -= validation_batch % shard.devices
     if settings.carry_state:
@@ -166,11 +186,11 @@ def train_next_word(ids: np.ndarray, split: WindowSplit, length: int, word_vecto
     keras.utils.set_random_seed(schedule.rng_seed)
     word_counts = np.bincount(ids[: split.validation_boundary], minlength=len(word_vectors))
     model = build_next_word_model(word_vectors, settings, length, word_counts=word_counts,
-                                  batch_size=schedule.batch_size)
+                                  batch_size=schedule.batch_size, for_training=True)
     target_vectors = None if settings.loss == "softmax" else word_vectors
     epochs_done = len(read_history(work_dir / "history.json").get("loss", []))
     train_batches, validation_batches = training_batches(ids, split, length, settings, schedule, target_vectors,
-                                                         shard, first_epoch=epochs_done)
+                                                         shard, first_epoch=epochs_done, word_counts=word_counts)
     compile_next_word_model(model, settings, total_steps=len(train_batches) * schedule.epochs,
                             steps_per_execution=steps_per_execution(settings, schedule))
     rng = np.random.default_rng(schedule.rng_seed)
@@ -200,10 +220,11 @@ def train_next_word(ids: np.ndarray, split: WindowSplit, length: int, word_vecto
                                          average=schedule.average_epochs)
     if calibrate and "heldout_scale" in history["kept"]:
         set_cosine_scale(model, history["kept"]["heldout_scale"])
-    if settings.carry_state:  # the same weights in a model for any batch, starting from zero
-        stateless = build_next_word_model(word_vectors, settings, length, word_counts=word_counts)
-        stateless.set_weights(model.get_weights())
-        model = stateless
+    if settings.carry_state or settings.head == "sampled":
+        # the same weights in a model for any batch, starting from zero, over every word
+        plain = build_next_word_model(word_vectors, settings, length, word_counts=word_counts)
+        plain.set_weights(model.get_weights())
+        model = plain
     return model, history
 
 

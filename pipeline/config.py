@@ -85,8 +85,10 @@ class TrainConfig(NextWordSettings, TrainingSchedule):
 class EvaluateConfig:
     max_windows: int = 0  # 0 = every test window (and every validation window for the n-gram order)
     memory: bool = True  # also score the model mixed with its nearest training contexts (models.memory)
+    memory_search: str = "approximate"  # the memory's search: "approximate" (a faiss index, tuned to find 97% of the exact neighbours; time grows with the text) or "exact" (every key; time grows with its square)
 
     RANGES: ClassVar[dict[str, Bound]] = {"max_windows": NOT_NEGATIVE}
+    CHOICES: ClassVar[dict[str, tuple[str, ...]]] = {"memory_search": ("approximate", "exact")}
 
 
 @dataclass

@@ -35,8 +35,10 @@ from lstmlab.corpus.vocabulary import unknown_ids
 from lstmlab.corpus.windows import predictable_starts, window_batch
 from lstmlab.corpus.segment import is_punctuation
 from lstmlab.models.generation import TextPairs
-from lstmlab.models.memory import MemoryModel, TrainingMemory, fit_memory_mixture
+from lstmlab.models.approximate_memory import ApproximateMemory
+from lstmlab.models.memory import MemoryModel, MemoryVotes, TrainingMemory, fit_memory_mixture
 from lstmlab.models.predictor import NumpyNextWordPredictor
+from lstmlab.models.progress import Progress
 from lstmlab.models.cache import RecentCache, fit_cache_mixture
 from lstmlab.models.context_curve import model_curve, ngram_curve
 from lstmlab.models.sample_report import measure_generation, text_quotation_balance
@@ -55,13 +57,15 @@ COMPARED_DECODINGS = (DecodingSettings(), DecodingSettings(context="window"),
 CURVE_TARGETS = 10_000
 
 
-def score_side_by_side(models: list, inputs: np.ndarray, targets: np.ndarray,
-                       chunk: int = 1000) -> tuple[list[Score], list[np.ndarray]]:
+def score_side_by_side(models: list, inputs: np.ndarray, targets: np.ndarray, chunk: int = 1000,
+                       progress: bool = False) -> tuple[list[Score], list[np.ndarray]]:
     """Score several models with ``distributions(contexts (B, T)) -> (B, V)`` on the same windows
     ``inputs`` (N, T) and true next words ``targets`` (N,), chunk by chunk. A
     :class:`corpus.interpolation.LinearMixture` takes the distributions of its parts that are
     also in ``models`` from the chunk's, rather than computing them again. Returns each model's
-    :class:`Score` and its top-1 hits (N,) bool, for paired comparisons (:func:`paired_top1`)."""
+    :class:`Score` and its top-1 hits (N,) bool, for paired comparisons (:func:`paired_top1`);
+    ``progress``: report the windows scored (:class:`models.progress.Progress`)."""
+    reporter = Progress(f"scoring {len(models)} models", len(targets), "windows", enabled=progress)
     shared = {id(part) for model in models if isinstance(model, LinearMixture) for part in (model.first, model.second)}
     accumulators = [ScoreAccumulator() for _ in models]
     hits: list[list[np.ndarray]] = [[] for _ in models]
@@ -78,6 +82,8 @@ def score_side_by_side(models: list, inputs: np.ndarray, targets: np.ndarray,
                 computed[id(model)] = probabilities
             with np.errstate(divide="ignore"):  # a word never predicted has log p = -inf
                 model_hits.append(accumulator.add_log_probabilities(np.log(probabilities), chunk_targets) == 0)
+        reporter.advance(len(chunk_targets))
+    reporter.close()
     return [accumulator.score() for accumulator in accumulators], [np.concatenate(h) for h in hits]
 
 
@@ -117,10 +123,12 @@ MEMORY_ROW = "model + memory of the training text"
 MEMORY_FIT_WINDOWS = 4000
 
 
-def evaluate_run(run_dir: Path, max_windows: int = 0, with_memory: bool = True) -> dict[str, Any]:
+def evaluate_run(run_dir: Path, max_windows: int = 0, with_memory: bool = True, memory_search: str = "approximate",
+                 progress: bool = False) -> dict[str, Any]:
     """Score the run's model and the classical models on the test part; returns the table.
     ``with_memory``: a softmax model also gets the row of :data:`MEMORY_ROW`, the model mixed
-    with its nearest training contexts (:mod:`models.memory`)."""
+    with its nearest training contexts (:mod:`models.memory`), searched as ``memory_search``
+    says (:func:`training_memory`). ``progress``: report the long parts as they go."""
     windows = run_folder.load_windows(run_dir)
     ids, split, length = windows.ids, windows.split, windows.length
 
@@ -163,10 +171,11 @@ def evaluate_run(run_dir: Path, max_windows: int = 0, with_memory: bool = True) 
         extras[mixture_name] = {"model_weight": weight, "validation_perplexity": _perplexity(
             models[mixture_name].mix(model_on_validation, on_validation[best_order]))}
         if with_memory:
+            memory = training_memory(predictor, train_ids, length, unknown, memory_search,
+                                     window_vectors_on_validation, progress)
             models[MEMORY_ROW], extras[MEMORY_ROW] = memory_mixture(
-                predictor, TrainingMemory.from_text(predictor, train_ids, length, unknown),
-                window_vectors_on_validation, validation_targets, model_on_validation)
-    scores, hits = score_side_by_side(list(models.values()), test_inputs, test_targets)
+                predictor, memory, window_vectors_on_validation, validation_targets, model_on_validation)
+    scores, hits = score_side_by_side(list(models.values()), test_inputs, test_targets, progress=progress)
     best_hits = hits[list(models).index(f"Kneser-Ney {best_order}-gram")]
     for name, model_hits in zip(models, hits):
         if name.startswith("model"):  # the model and its mixtures, against the n-gram order to beat
@@ -203,7 +212,8 @@ def evaluate_run(run_dir: Path, max_windows: int = 0, with_memory: bool = True) 
                               "model": model_curve(predictor, ids, curve_positions, split.validation_boundary),
                               "kneser_ney": ngram_curve(ngrams, ids, curve_positions)},
             "generation": measure_decodings(windows, predictor, words,
-                                            TextPairs.from_tokens_file(run_dir / run_folder.TOKENS, words))}
+                                            TextPairs.from_tokens_file(run_dir / run_folder.TOKENS, words),
+                                            progress=progress)}
 
 
 def _figures(score: Score) -> dict[str, Any]:
@@ -247,7 +257,28 @@ def continuous_rows(predictor: NumpyNextWordPredictor, vectors: np.ndarray, targ
             for name, accumulator in accumulators.items()]
 
 
-def memory_mixture(predictor: NumpyNextWordPredictor, memory: TrainingMemory, vectors: np.ndarray,
+# Validation vectors (evenly spaced) on which the approximate memory's probes are tuned.
+RECALL_QUERIES = 500
+
+
+def training_memory(predictor: NumpyNextWordPredictor, train_ids: np.ndarray, length: int, unknown: list[int],
+                    search: str, validation_vectors: np.ndarray, progress: bool = False) -> MemoryVotes:
+    """The memory of the training ids (N,): with ``search`` "exact" every key compared
+    (:class:`models.memory.TrainingMemory`), with "approximate" a faiss index
+    (:class:`models.approximate_memory.ApproximateMemory`) whose probes are tuned on
+    :data:`RECALL_QUERIES` of the ``validation_vectors`` (B, D)."""
+    if search == "exact":
+        return TrainingMemory.from_text(predictor, train_ids, length, unknown)
+    with Progress("memory of the training text", len(train_ids), "words", enabled=progress) as reporter:
+        memory = ApproximateMemory.from_text(predictor, train_ids, length, unknown,
+                                             progress=lambda done, total: reporter.advance(done - reporter.done))
+    queries = validation_vectors[np.linspace(0, len(validation_vectors) - 1,
+                                             min(RECALL_QUERIES, len(validation_vectors))).astype(np.int64)]
+    memory.tune_probes(queries)
+    return memory
+
+
+def memory_mixture(predictor: NumpyNextWordPredictor, memory: MemoryVotes, vectors: np.ndarray,
                    targets: np.ndarray, model_probabilities: np.ndarray) -> tuple[LinearMixture, dict[str, float]]:
     """The model mixed with its ``memory``, the temperature and weight fitted on
     :data:`MEMORY_FIT_WINDOWS` evenly spaced validation windows: the model's predicted ``vectors``
@@ -258,12 +289,17 @@ def memory_mixture(predictor: NumpyNextWordPredictor, memory: TrainingMemory, ve
     found = memory.nearest(vectors[fit])
     temperature, weight, perplexity = fit_memory_mixture(memory, found, targets[fit], model_probabilities[fit])
     mixture = LinearMixture(predictor, MemoryModel(predictor, memory, temperature), weight)
-    return mixture, {"model_weight": weight, "temperature": temperature, "validation_perplexity": perplexity}
+    search = {"search": "exact"}
+    if isinstance(memory, ApproximateMemory):
+        search = {"search": "approximate", "cells": int(memory.index.nlist), "probes": memory.probes,
+                  "recall": memory.recall, "keys": int(len(memory.values))}
+    return mixture, {"model_weight": weight, "temperature": temperature, "validation_perplexity": perplexity,
+                     "memory": search}
 
 
 def measure_decodings(windows: run_folder.Windows, predictor: NumpyNextWordPredictor, words: list[str],
                       pairs: TextPairs | None = None, seeds: int = GENERATION_SEEDS,
-                      length: int = GENERATION_LENGTH) -> dict[str, Any]:
+                      length: int = GENERATION_LENGTH, progress: bool = False) -> dict[str, Any]:
     """The generation measures (:func:`models.sample_report.measure_generation`) of the default
     decoding with the state carried and from windows, and the blog's nearest word from windows,
     from ``seeds`` evenly spaced test windows, beside the test text's own punctuation share and
@@ -274,8 +310,11 @@ def measure_decodings(windows: run_folder.Windows, predictor: NumpyNextWordPredi
     seed_windows, _ = window_batch(windows.ids, chosen, windows.length)
     test_words = [words[i] for i in windows.ids[windows.split.test_boundary :]]
     punctuation = float(np.mean([is_punctuation(word) for word in test_words]))
-    rows = [measure_generation(predictor, words, seed_windows, length, settings, pairs)
-            for settings in COMPARED_DECODINGS]
+    rows = []
+    with Progress("generation report", len(COMPARED_DECODINGS), "decodings", enabled=progress) as reporter:
+        for settings in COMPARED_DECODINGS:
+            rows.append(measure_generation(predictor, words, seed_windows, length, settings, pairs))
+            reporter.advance()
     return {"seeds": int(len(chosen)), "length": length, "test_punctuation_share": punctuation,
             "test_text_quotations": text_quotation_balance(test_words, seeds, length), "rows": rows}
 
@@ -365,7 +404,9 @@ def format_table(evaluation: dict[str, Any]) -> str:
 
 def run(context: RunContext) -> dict[str, Any]:
     """The stage: ``RUN/model.keras`` + ``RUN/windows.npz`` -> ``RUN/evaluation.json``."""
-    table = evaluate_run(context.run_dir, context.config.evaluate.max_windows, context.config.evaluate.memory)
+    settings = context.config.evaluate
+    table = evaluate_run(context.run_dir, settings.max_windows, settings.memory, settings.memory_search,
+                         progress=context.progress)
     curve = table["context_curve"]
     context_curve_picture(context.path(run_folder.CONTEXT_CURVE), curve["model"], curve["kneser_ney"],
                           f"{context.corpus.stem}: the test part's {curve['targets']:,} targets by context length")

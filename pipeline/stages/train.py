@@ -25,6 +25,7 @@ from typing import Any
 
 from lstmlab.corpus.text import join_words
 from lstmlab.corpus.vocabulary import unknown_ids
+from lstmlab.models.callbacks import TrainingProgress
 from lstmlab.models.distributed import Shard, finish_data_parallel, start_data_parallel
 from lstmlab.models.generation import TextPairs, generate_ids
 from lstmlab.models.predictor import NumpyNextWordPredictor
@@ -108,10 +109,12 @@ def run(context: RunContext) -> dict[str, Any]:
             join_words(vectors.index_to_key[i] for i in new)
 
     started = time.perf_counter()
+    on_terminal = sys.stdout.isatty()
+    progress = [TrainingProgress()] if context.progress and not on_terminal else []
     model, history = train_next_word(
         windows.ids, windows.split, length, vectors.vectors, settings=settings, schedule=settings, work_dir=work_dir,
-        extra_callbacks=tensorboard_callbacks(log_dir, make_sample, settings.histograms),
-        verbose=1 if context.progress and sys.stdout.isatty() else 2, shard=shard, unscored=unknown)
+        extra_callbacks=tensorboard_callbacks(log_dir, make_sample, settings.histograms) + progress,
+        verbose=1 if context.progress and on_terminal else 2, shard=shard, unscored=unknown)
     seconds = time.perf_counter() - started
     if shard.devices > 1:
         finish_data_parallel()
