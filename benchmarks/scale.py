@@ -1,11 +1,15 @@
 """How every stage's cost grows with the text: 1x, 2x and 4x 红楼梦-sized cuts of one long text.
 
     python -m lstmlab.bench.scale [--sizes 1,2,4] [--epochs 1] [--work runs/scale] [--set KEY=VALUE ...]
+    python -m lstmlab.bench.scale --characters 10000000 [--epochs 1] [--set evaluate.max_windows=30000]
 
 The long text is the five texts of ``../shared/corpus`` put through fix-encoding (UTF-8) and
 joined in this order: 红楼梦, 西游记, 儒林外史, 史记 (GB18030), 汉书 (GB18030), about 3.5
 million characters. A k-x text is its first k times 红楼梦's length in characters (cut at a
-line's end); the largest size asked for that passes the whole text is the whole text. Each
+line's end); the largest size asked for that passes the whole text is the whole text. With
+``--characters`` one text of that many characters is made instead, the joined text repeated as
+often as needed (there are no more texts here: beyond 3.5 million characters the text repeats
+itself, so such a run measures cost and memory, not what the model learns). Each
 stage runs in its own process (``lstmlab run TEXT --until STAGE``, the stages before it
 skipped), so the seconds (the stage's own, from its manifest) and the peak resident memory
 (``wait4``) are its own. Prints one table and the ratio of each stage's cost at the largest size
@@ -62,11 +66,14 @@ def run_stage(corpus: Path, run_dir: Path, stage: str, overrides: list[str]) -> 
             "peak_mb": round(usage.ru_maxrss / 1024, 0)}
 
 
-def scale_table(sizes: list[int], work: Path, corpus_dir: Path, overrides: list[str]) -> dict:
-    """Every stage at every size: ``{"sizes": {k: {"characters", "vocabulary", stage: figures}}}``."""
+def scale_table(sizes: list[int], work: Path, corpus_dir: Path, overrides: list[str], characters: int = 0) -> dict:
+    """Every stage at every size: ``{"sizes": {k: {"characters", "vocabulary", stage: figures}}}``;
+    with ``characters`` one size only, a text of that many characters (the joined text repeated)."""
     text, unit = joined_text(corpus_dir)
     work.mkdir(parents=True, exist_ok=True)
     table: dict = {"sizes": {}, "joined_characters": len(text), "unit_characters": unit}
+    if characters:
+        text, sizes = cut_at_line(text * -(-characters // len(text)), characters), [round(characters / unit)]
     for size in sizes:
         part = text if size * unit >= len(text) else cut_at_line(text, size * unit)
         corpus = work / f"scale-{size}x.txt"
@@ -108,10 +115,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--corpus-dir", type=Path, default=Path("../shared/corpus"))
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="SECTION.KEY=VALUE",
                         help="another setting for every run (repeatable)")
+    parser.add_argument("--characters", type=int, default=0,
+                        help="one text of this many characters instead of the sizes (the joined text repeated)")
     parser.add_argument("--out", type=Path, help="also write the figures as JSON here")
     args = parser.parse_args(argv)
     sizes = sorted(int(size) for size in args.sizes.split(","))
-    table = scale_table(sizes, args.work, args.corpus_dir, [f"train.epochs={args.epochs}", *args.overrides])
+    table = scale_table(sizes, args.work, args.corpus_dir, [f"train.epochs={args.epochs}", *args.overrides],
+                        args.characters)
     command = "python -m lstmlab.bench.scale " + " ".join(argv if argv is not None else sys.argv[1:])
     print(format_table(table, command))
     if args.out:

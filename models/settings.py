@@ -84,7 +84,7 @@ class NextWordSettings:
     learn_scale: bool = True  # softmax only: the cosine scale is a trained weight
     word_bias: bool = True  # softmax only: a trained bias per word added to its logit (starts at log unigram frequency)
     scale: float = 20.0  # softmax: the starting scale of the cosines (learned and fitted after)
-    head: str = "full"  # softmax only: "full" trains against every word each step; "sampled" against sampled_words candidates, the batch's own words and draws (models.sampled_head): a cost that does not grow with the vocabulary
+    head: str = "sampled"  # softmax only: "full" trains against every word each step; "sampled" against sampled_words candidates, the batch's own words and draws (models.sampled_head): a cost that does not grow with the vocabulary
     sampled_words: int = 2048  # head "sampled": candidate words scored per training step (the batch's targets, the rest drawn from unigram ** 0.75)
     calibrate_scale: bool = True  # softmax only: fit the scale on the validation part each epoch; pick the epoch and keep the scale by it
     unroll: bool = False  # a fixed-length model whose LSTM loop is written out, its backward pass by hand (models.fused_lstm): faster small-batch steps
@@ -108,8 +108,6 @@ class NextWordSettings:
         """Settings that cannot go together; raises :class:`SettingsError`."""
         if self.carry_state and not self.every_position:
             raise SettingsError("train.carry_state needs train.every_position = true (a target at every position)")
-        if self.head == "sampled" and self.loss != "softmax":
-            raise SettingsError("train.head = \"sampled\" needs train.loss = \"softmax\" (a regression has no softmax to sample)")
 
 
 @dataclass

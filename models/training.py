@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 from pathlib import Path
@@ -111,9 +112,6 @@ def training_batches(ids: np.ndarray, split: WindowSplit, length: int, settings:
     train, validation = _plain_training_batches(ids, split, length, settings, schedule, target_vectors, shard,
                                                 first_epoch)
     if settings.loss == "softmax" and settings.head == "sampled":
-        if shard.count > 1:
-            raise ValueError('train.head = "sampled" does not work with data-parallel training yet (every process '
-                             'would need the whole batch\'s candidates); set train.head = "full"')
         if word_counts is None:
             word_counts = np.bincount(ids[: split.validation_boundary])
         return SampledBatches(train, CandidateSampler(word_counts, settings.sampled_words), seed=schedule.rng_seed), None
@@ -183,6 +181,10 @@ def train_next_word(ids: np.ndarray, split: WindowSplit, length: int, word_vecto
     work_dir = Path(work_dir)
     work_dir.mkdir(parents=True, exist_ok=True)
     check_batch_size(schedule.batch_size, shard)
+    if shard.devices > 1 and settings.head == "sampled" and settings.loss == "softmax":
+        logger.warning("data-parallel training uses the full head: the sampled head needs every process to see "
+                       "the whole batch's target words")
+        settings = dataclasses.replace(settings, head="full")
     keras.utils.set_random_seed(schedule.rng_seed)
     word_counts = np.bincount(ids[: split.validation_boundary], minlength=len(word_vectors))
     model = build_next_word_model(word_vectors, settings, length, word_counts=word_counts,

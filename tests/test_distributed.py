@@ -29,7 +29,8 @@ pytest.importorskip("jax")
 # 64 sequences an epoch, batch 32: every global batch splits evenly over 2 devices, so the
 # three ways see exactly the same batches.
 SETTINGS = ["--set", "train.epochs=2", "--set", "train.max_train_windows=64", "--set", "train.batch_size=32",
-            "--set", "train.lstm_units=16", "--set", "train.metric_windows=100", "--set", "train.histograms=false"]
+            "--set", "train.lstm_units=16", "--set", "train.metric_windows=100", "--set", "train.histograms=false",
+            "--set", "train.head=full"]  # data-parallel training trains the full head: the single process too
 TIMEOUT = 300
 
 

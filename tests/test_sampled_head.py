@@ -9,7 +9,7 @@ from lstmlab.corpus.windows import split_windows
 from lstmlab.models.next_word import build_next_word_model
 from lstmlab.models.predictor import NumpyNextWordPredictor
 from lstmlab.models.sampled_head import PADDING_CORRECTION, CandidateSampler, SampledBatches
-from lstmlab.models.settings import NextWordSettings, SettingsError, TrainingSchedule
+from lstmlab.models.settings import NextWordSettings, TrainingSchedule
 from lstmlab.models.training import train_next_word
 from lstmlab.models.window_data import SequenceBatches
 
@@ -90,9 +90,10 @@ def test_batches_carry_their_candidates_and_draw_the_same_again():
     assert np.array_equal(again["candidates"], inputs["candidates"])
 
 
-def test_a_regression_has_no_sampled_head():
-    with pytest.raises(SettingsError, match="needs train.loss"):
-        NextWordSettings(loss="mse", head="sampled")
+def test_a_regression_ignores_the_head_setting():
+    model = build_next_word_model(np.ones((10, 4), "float32"), NextWordSettings(loss="mse", head="sampled"), 5,
+                                  for_training=True)
+    assert model.output_shape == (None, None, 4)
 
 
 def _cyclic(length: int = 4000, period: int = 37) -> np.ndarray:

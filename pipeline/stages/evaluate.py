@@ -117,6 +117,17 @@ def _row(name: str, score: Score, **extra: Any) -> dict[str, Any]:
             "targets": score.targets, **extra}
 
 
+def rows_per_chunk(vocabulary_size: int, values: int = 4_000_000) -> int:
+    """How many windows to score at once so that one (rows, V) array holds about ``values``
+    numbers (32 MB of float64), from 16 to 1000: several models' distributions of a chunk are
+    held together, and V grows with the text::
+
+        >>> rows_per_chunk(7_546), rows_per_chunk(60_000), rows_per_chunk(500)
+        (530, 66, 1000)
+    """
+    return int(min(1000, max(16, values // vocabulary_size)))
+
+
 MEMORY_ROW = "model + memory of the training text"
 # The validation windows, evenly spaced, that the memory's temperature and weight are fitted on
 # (each costs a search of every training position).
@@ -175,7 +186,8 @@ def evaluate_run(run_dir: Path, max_windows: int = 0, with_memory: bool = True, 
                                      window_vectors_on_validation, progress)
             models[MEMORY_ROW], extras[MEMORY_ROW] = memory_mixture(
                 predictor, memory, window_vectors_on_validation, validation_targets, model_on_validation)
-    scores, hits = score_side_by_side(list(models.values()), test_inputs, test_targets, progress=progress)
+    chunk = rows_per_chunk(vocabulary_size)
+    scores, hits = score_side_by_side(list(models.values()), test_inputs, test_targets, chunk, progress)
     best_hits = hits[list(models).index(f"Kneser-Ney {best_order}-gram")]
     for name, model_hits in zip(models, hits):
         if name.startswith("model"):  # the model and its mixtures, against the n-gram order to beat
@@ -200,7 +212,7 @@ def evaluate_run(run_dir: Path, max_windows: int = 0, with_memory: bool = True, 
             test_positions[rows], theta)
         extras_continuous[name] = {"model_weight": 1 - cache_weight, "theta": theta,
                                    "validation_perplexity": cache_perplexity}
-    continuous = continuous_rows(predictor, test_vectors, test_targets, mixers, extras_continuous, best_hits)
+    continuous = continuous_rows(predictor, test_vectors, test_targets, mixers, extras_continuous, best_hits, chunk)
     curve_positions = test_positions[np.unique(np.linspace(0, len(test_positions) - 1,
                                                            min(CURVE_TARGETS, len(test_positions))).astype(np.int64))]
     return {"targets": int(len(test_targets)), "part": "test", "best_ngram": f"Kneser-Ney {best_order}-gram",
