@@ -156,6 +156,19 @@ class KneserNey:
             codes.append(np.where(found, position, -1))
         return codes
 
+    def target_probabilities(self, contexts: np.ndarray, targets: np.ndarray) -> np.ndarray:
+        """The probabilities (B,) float64 of the words ``targets`` (B,) after contexts (B, >= order-1):
+        the entries of :meth:`distributions` at the targets, without the (B, V) arrays, so the
+        cost does not grow with the vocabulary."""
+        contexts, targets = np.atleast_2d(contexts), np.asarray(targets, dtype=np.int64)
+        probabilities = self.unigram[targets]
+        for order, codes in zip(self.orders, self.context_codes(contexts)):
+            found = codes >= 0
+            rows = codes[found]
+            probabilities[found] = (probabilities[found] * order.backoff[rows]
+                                    + np.asarray(order.terms[rows, targets[found]]).ravel())
+        return probabilities
+
     def distributions(self, contexts: np.ndarray) -> np.ndarray:
         """Next-word probabilities (B, V), float64, for contexts (B, >= order-1) of ids."""
         contexts = np.atleast_2d(contexts)

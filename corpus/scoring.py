@@ -108,3 +108,11 @@ class WithoutWords:
         probabilities = np.array(self.model.distributions(contexts), dtype=np.float64)
         probabilities[:, self.excluded] = 0.0
         return probabilities / probabilities.sum(axis=1, keepdims=True)
+
+    def target_probabilities(self, contexts: np.ndarray, targets: np.ndarray) -> np.ndarray:
+        """The entries (B,) of :meth:`distributions` at ``targets`` (B,), from the model's own
+        ``target_probabilities`` (its probabilities of the targets and of the excluded words)."""
+        targets = np.asarray(targets, dtype=np.int64)
+        left_out = sum(self.model.target_probabilities(contexts, np.full(len(targets), word)) for word in self.excluded)
+        kept = self.model.target_probabilities(contexts, targets) / (1.0 - left_out)
+        return np.where(np.isin(targets, self.excluded), 0.0, kept)

@@ -69,8 +69,7 @@ class ApproximateMemory(MemoryVotes):
         import faiss
 
         dimensions = predictor.dense_kernel.shape[1]
-        keys_expected = len(ids)
-        lists = list_count(keys_expected)
+        lists = list_count(len(ids))
         index = faiss.IndexIVFScalarQuantizer(faiss.IndexFlatIP(dimensions), dimensions, lists,
                                               faiss.ScalarQuantizer.QT_fp16, faiss.METRIC_INNER_PRODUCT)
         index.cp.niter = KMEANS_ITERATIONS

@@ -7,18 +7,14 @@ import pytest
 
 from lstmlab.models.approximate_memory import ApproximateMemory, recall_of
 from lstmlab.models.memory import TrainingMemory, memory_keys
-from lstmlab.models.numpy_lstm import NumpyLSTM
-from lstmlab.models.predictor import NumpyNextWordPredictor
+from tests.test_memory import random_predictor
 
 VOCABULARY, LENGTH = 40, 6
 
 
 @pytest.fixture(scope="module")
 def predictor():
-    rng = np.random.default_rng(3)
-    lstm = NumpyLSTM(rng.normal(size=(8, 40)), rng.normal(size=(10, 40)) * 0.5, rng.normal(size=40) * 0.1)
-    return NumpyNextWordPredictor(rng.normal(size=(VOCABULARY, 8)), [lstm], rng.normal(size=(10, 8)), np.zeros(8),
-                                  rng.normal(size=(VOCABULARY, 8)), 5.0)
+    return random_predictor(VOCABULARY)
 
 
 def test_keys_made_block_by_block_equal_the_keys_of_the_whole_text(predictor):

@@ -12,12 +12,17 @@ from lstmlab.models.predictor import NumpyNextWordPredictor
 VOCABULARY, LENGTH = 30, 6
 
 
-@pytest.fixture(scope="module")
-def predictor():
+def random_predictor(vocabulary: int) -> NumpyNextWordPredictor:
+    """A small predictor (D = 8, H = 10) over ``vocabulary`` words with random weights."""
     rng = np.random.default_rng(3)
     lstm = NumpyLSTM(rng.normal(size=(8, 40)), rng.normal(size=(10, 40)) * 0.5, rng.normal(size=40) * 0.1)
-    return NumpyNextWordPredictor(rng.normal(size=(VOCABULARY, 8)), [lstm], rng.normal(size=(10, 8)), np.zeros(8),
-                                  rng.normal(size=(VOCABULARY, 8)), 5.0)
+    return NumpyNextWordPredictor(rng.normal(size=(vocabulary, 8)), [lstm], rng.normal(size=(10, 8)), np.zeros(8),
+                                  rng.normal(size=(vocabulary, 8)), 5.0)
+
+
+@pytest.fixture(scope="module")
+def predictor():
+    return random_predictor(VOCABULARY)
 
 
 def test_every_key_is_the_vector_after_its_position_with_the_longer_context(predictor):

@@ -135,3 +135,16 @@ def test_linear_mixture_of_kneser_ney_and_unigram_is_a_distribution():
         fit_interpolation_weight(np.ones(3), np.ones(4))
     with pytest.raises(ValueError, match=r"\[0, 1\]"):
         LinearMixture(kneser_ney, unigram, 1.5)
+
+
+@pytest.mark.parametrize("order", [1, 2, 3, 5])
+def test_target_probabilities_are_the_distributions_entries(order, hongloumeng_ids):
+    from lstmlab.corpus.scoring import WithoutWords
+
+    ids, vocabulary = hongloumeng_ids
+    train, held_out = ids[:200_000], ids[200_000:201_000]
+    contexts = np.lib.stride_tricks.sliding_window_view(held_out[:-1], 4)
+    targets = held_out[4:]
+    for model in (KneserNey(train, vocabulary, order), WithoutWords(KneserNey(train, vocabulary, order), [0, 3])):
+        expected = model.distributions(contexts)[np.arange(len(targets)), targets]
+        np.testing.assert_allclose(model.target_probabilities(contexts, targets), expected, rtol=1e-12, atol=1e-15)

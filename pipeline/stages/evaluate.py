@@ -100,14 +100,6 @@ def paired_top1(hits: np.ndarray, other_hits: np.ndarray) -> dict[str, float]:
     return {"top1_only_this": only_this, "top1_only_other": only_other, "top1_sign_test_z": round(float(z), 3)}
 
 
-def target_probabilities(model, inputs: np.ndarray, targets: np.ndarray, chunk: int = 1000) -> np.ndarray:
-    """The probabilities (N,) a model with ``distributions(contexts (B, T)) -> (B, V)`` gives the
-    true next words ``targets`` (N,) after the windows ``inputs`` (N, T)."""
-    return np.concatenate([model.distributions(inputs[start : start + chunk])[
-        np.arange(len(targets[start : start + chunk])), targets[start : start + chunk]]
-        for start in range(0, len(targets), chunk)])
-
-
 def _perplexity(probabilities: np.ndarray) -> float:
     return float(np.exp(-np.mean(np.log(probabilities))))
 
@@ -160,7 +152,7 @@ def evaluate_run(run_dir: Path, max_windows: int = 0, with_memory: bool = True, 
         return WithoutWords(model, unknown) if unknown else model
 
     ngrams = {order: classical(KneserNey(train_ids, vocabulary_size, order)) for order in NGRAM_ORDERS}
-    on_validation = {order: target_probabilities(ngram, validation_inputs, validation_targets)
+    on_validation = {order: ngram.target_probabilities(validation_inputs, validation_targets)
                      for order, ngram in ngrams.items()}
     validation_perplexity = {order: _perplexity(probabilities) for order, probabilities in on_validation.items()}
     best_order = min(validation_perplexity, key=validation_perplexity.get)
