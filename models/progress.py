@@ -43,14 +43,15 @@ def clock_time(seconds: float) -> str:
 class Progress:
     """``total`` units of work called ``label``; :meth:`advance` after each piece. ``enabled``
     False reports nothing; ``terminal`` (default: whether standard error is one) picks the bar
-    over log lines, every ``interval`` seconds of ``clock``. :attr:`lines` keeps what was logged."""
+    over log lines, every ``interval`` seconds of ``clock``; ``bar_options`` go to the bar (tqdm's
+    ``unit_scale``, ...). :attr:`lines` keeps what was logged."""
 
     def __init__(self, label: str, total: int, unit: str = "", interval: float = LOG_INTERVAL, enabled: bool = True,
-                 terminal: bool | None = None, clock: Callable[[], float] = time.monotonic) -> None:
+                 terminal: bool | None = None, clock: Callable[[], float] = time.monotonic, **bar_options) -> None:
         self.label, self.total, self.unit, self.interval, self.clock = label, total, unit, interval, clock
         self.enabled, self.done, self.lines = enabled, 0, []
         terminal = sys.stderr.isatty() if terminal is None else terminal
-        self.bar = tqdm(total=total, desc=label, unit=unit or "it") if enabled and terminal else None
+        self.bar = tqdm(total=total, desc=label, unit=unit or "it", **bar_options) if enabled and terminal else None
         self.started = self.last_logged = clock()
 
     def __enter__(self) -> "Progress":

@@ -27,8 +27,7 @@ from pathlib import Path
 import numpy as np
 from gensim.models import KeyedVectors, Word2Vec
 from gensim.models.callbacks import CallbackAny2Vec
-from tqdm.auto import tqdm
-
+from lstmlab.models.progress import Progress
 from lstmlab.models.settings import Word2VecSettings
 
 logger = logging.getLogger(__name__)
@@ -39,13 +38,13 @@ class VectorsFileError(ValueError):
 
 
 class _EpochProgress(CallbackAny2Vec):
-    """Advances a tqdm bar once per finished word2vec epoch."""
+    """Advances a :class:`models.progress.Progress` once per finished word2vec epoch."""
 
-    def __init__(self, bar: tqdm) -> None:
-        self.bar = bar
+    def __init__(self, reporter: Progress) -> None:
+        self.reporter = reporter
 
     def on_epoch_end(self, model: Word2Vec) -> None:
-        self.bar.update(1)
+        self.reporter.advance(1)
 
 
 def train_word2vec(tokens_path: str | os.PathLike, settings: Word2VecSettings, progress: bool = True) -> KeyedVectors:
@@ -57,9 +56,9 @@ def train_word2vec(tokens_path: str | os.PathLike, settings: Word2VecSettings, p
     """
     if settings.workers < 1:
         raise ValueError(f"workers must be at least 1, got {settings.workers}")
-    with tqdm(total=settings.epochs, desc="word2vec", unit="epoch", disable=not progress) as bar:
+    with Progress("word2vec", settings.epochs, "epochs", enabled=progress) as reporter:
         try:
-            model = _fitted_word2vec(tokens_path, settings, bar)
+            model = _fitted_word2vec(tokens_path, settings, reporter)
         except RuntimeError as error:  # gensim: "you must first build vocabulary before training the model"
             if "vocabulary" not in str(error):
                 raise
@@ -69,11 +68,11 @@ def train_word2vec(tokens_path: str | os.PathLike, settings: Word2VecSettings, p
     return model.wv
 
 
-def _fitted_word2vec(tokens_path: str | os.PathLike, settings: Word2VecSettings, bar: tqdm) -> Word2Vec:
+def _fitted_word2vec(tokens_path: str | os.PathLike, settings: Word2VecSettings, reporter: Progress) -> Word2Vec:
     return Word2Vec(corpus_file=str(tokens_path), vector_size=settings.vector_size, window=settings.window,
                     negative=settings.negative, hs=int(settings.hierarchical_softmax), sg=0 if settings.cbow else 1,
                     sample=settings.sample, epochs=settings.epochs, min_count=settings.min_count, seed=settings.rng_seed,
-                    workers=settings.workers, callbacks=[_EpochProgress(bar)])
+                    workers=settings.workers, callbacks=[_EpochProgress(reporter)])
 
 
 def save_c_binary(vectors: KeyedVectors, path: str | os.PathLike) -> None:

@@ -313,15 +313,15 @@ DECODING_FLAGS = ("method", "context", "temperature", "top_k", "top_p", "repetit
                   "no_repeat_ngram", "text_pairs_only", "beam_width", "length_penalty", "rng_seed")
 
 
-# From this many words on, generate shows a progress bar on stderr.
+# From this many words on, generate reports its progress on stderr (a bar, or log lines when not a terminal).
 PROGRESS_WORDS = 2000
 
 
 def _print_sample(generator, seed: str, length: int, quiet: bool = False) -> None:
-    from tqdm.auto import tqdm
+    from lstmlab.models.progress import Progress
 
-    with tqdm(total=length, desc="generate", unit="word", disable=quiet or length < PROGRESS_WORDS) as bar:
-        sample = generator.generate(seed, length, progress=bar.update)
+    with Progress("generate", length, "words", enabled=not quiet and length >= PROGRESS_WORDS) as reporter:
+        sample = generator.generate(seed, length, progress=reporter.advance)
     if sample.unknown_words:
         print(f"not in the vocabulary, skipped: {printable(' '.join(sample.unknown_words))}", file=sys.stderr)
     print(sample, flush=True)

@@ -11,10 +11,9 @@ import time
 from pathlib import Path
 from typing import Any, TYPE_CHECKING
 
-from tqdm.auto import tqdm
-
 from lstmlab.corpus.encoding import EncodingError
 from lstmlab.corpus.segment import Segmenter, segment_text
+from lstmlab.models.progress import Progress
 from lstmlab.pipeline import run_folder
 from lstmlab.pipeline.machine import default_workers
 from lstmlab.pipeline.files import atomic_output
@@ -45,9 +44,9 @@ def segment_file(source: str | os.PathLike, target: str | os.PathLike, settings:
     segmenter = segmenter_for(settings)
     size = len(text.encode("utf-8"))
     started = time.perf_counter()
-    with tqdm(total=size + 1, desc=f"segment ({workers} workers)", unit="B", unit_scale=True, unit_divisor=1000,
-              disable=not progress or size < PROGRESS_BAR_BYTES) as bar:
-        segmented = segment_text(text, segmenter, workers=workers, progress=bar.update)
+    with Progress(f"segment ({workers} workers)", size + 1, "B", enabled=progress and size >= PROGRESS_BAR_BYTES,
+                  unit_scale=True, unit_divisor=1000) as reporter:
+        segmented = segment_text(text, segmenter, workers=workers, progress=reporter.advance)
     seconds = time.perf_counter() - started
     with atomic_output(target) as temporary:
         temporary.write_text(segmented, encoding="utf-8")
