@@ -32,6 +32,7 @@ import numpy as np
 from keras import ops
 
 from lstmlab.corpus.baselines import add_one_probabilities
+from lstmlab.models.carried_lstm import CarriedFusedLSTM, CarriedLSTM
 from lstmlab.models.fused_lstm import FusedLSTM
 from lstmlab.models.predictor import lstm_layer_names
 from lstmlab.models.settings import NextWordSettings
@@ -162,7 +163,10 @@ def _lstm_to_vector(hidden, dimensions: int, settings: NextWordSettings, statefu
     names = lstm_layer_names(settings.lstm_layers)
     for name in names:
         keeps_sequence = settings.every_position or name != names[-1]
-        layer = FusedLSTM if settings.unroll else keras.layers.LSTM  # fixed length: the hand-written backward
+        if stateful:  # the state a weight of the layer, so that every backend's trainer carries it
+            layer = CarriedFusedLSTM if settings.unroll else CarriedLSTM
+        else:  # fixed length: the hand-written backward
+            layer = FusedLSTM if settings.unroll else keras.layers.LSTM
         hidden = layer(settings.lstm_units, dropout=settings.dropout, recurrent_dropout=settings.recurrent_dropout,
                        return_sequences=keeps_sequence, unroll=settings.unroll, stateful=stateful, name=name)(hidden)
     return keras.layers.Dense(dimensions, activation="linear", name="next_vector")(hidden)

@@ -130,7 +130,7 @@ class NumpyLSTM:
         names = (getattr(cell.activation, "__name__", ""), getattr(cell.recurrent_activation, "__name__", ""))
         if names != ("tanh", "sigmoid"):
             raise ValueError(f"NumpyLSTM supports activation tanh and recurrent_activation sigmoid, got {names}")
-        kernel, recurrent_kernel, bias = (np.asarray(w) for w in layer.get_weights())
+        kernel, recurrent_kernel, bias = (np.asarray(w) for w in cell.get_weights())
         return cls(kernel, recurrent_kernel, bias)
 
     def _zeros(self, batch: int) -> np.ndarray:

@@ -74,7 +74,7 @@ class NextWordSettings:
 
     loss: str = "softmax"  # "softmax" (scaled cosine over every word) or "mse" (the blog's regression)
     every_position: bool = True  # predict the next word after every prefix of a window, not only the last
-    carry_state: bool = False  # every_position only, TensorFlow only for now: the LSTM's state carries from one window to the next (the text as batch_size streams), in training and held-out figures
+    carry_state: bool = False  # every_position only: the LSTM's state carries from one window to the next (the text as batch_size streams), in training and held-out figures
     lstm_units: int = 200  # cells of each LSTM layer (the mission's 200)
     lstm_layers: int = 1  # stacked LSTM layers (the mission's 1)
     dropout: float = 0.2  # on each LSTM's inputs (one mask per sequence)

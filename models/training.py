@@ -25,6 +25,7 @@ import numpy as np
 
 from lstmlab.corpus.windows import WindowSplit
 from lstmlab.models.callbacks import HeldOutMetrics
+from lstmlab.models.carried_lstm import copy_weights_without_state
 from lstmlab.models.distributed import Shard, check_batch_size
 from lstmlab.models.next_word import (build_next_word_model, compile_next_word_model, reset_lstm_states,
                                       set_cosine_scale)
@@ -124,17 +125,10 @@ def _plain_training_batches(ids: np.ndarray, split: WindowSplit, length: int, se
     """:func:`training_batches` without the sampled head's candidates."""
     validation_batch = max(schedule.batch_size, 256)
     validation_batch -= validation_batch % shard.devices
-    if settings.carry_state:
-        if keras.backend.backend() != "tensorflow":
-            raise ValueError("train.carry_state trains on the TensorFlow backend only for now: on "
-                             f"{keras.backend.backend()}, Keras' stateful LSTM does not carry its state from one "
-                             "training step to the next; set train.carry_state = false")
-        if shard.count > 1:
-            raise ValueError("train.carry_state does not work with data-parallel training yet; "
-                             "set train.carry_state = false to train on several processes")
+    if settings.carry_state:  # each process its rows of every batch: the same streams all epoch
         train = StreamBatches(ids, 0, split.validation_boundary, length, schedule.batch_size, target_vectors,
                               shuffle=True, max_sequences=schedule.max_train_windows, seed=schedule.rng_seed,
-                              first_epoch=first_epoch)
+                              shard=shard, first_epoch=first_epoch)
         return train, None
     if settings.every_position:
         train = SequenceBatches(ids, 0, split.validation_boundary, length, schedule.batch_size, target_vectors,
@@ -225,7 +219,7 @@ def train_next_word(ids: np.ndarray, split: WindowSplit, length: int, word_vecto
     if settings.carry_state or settings.head == "sampled":
         # the same weights in a model for any batch, starting from zero, over every word
         plain = build_next_word_model(word_vectors, settings, length, word_counts=word_counts)
-        plain.set_weights(model.get_weights())
+        copy_weights_without_state(model, plain)
         model = plain
     return model, history
 

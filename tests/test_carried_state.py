@@ -16,10 +16,6 @@ from lstmlab.models.training import ResetStatesEachEpoch
 from lstmlab.models.window_data import SequenceBatches, StreamBatches, WindowBatches
 
 VOCABULARY, DIMENSIONS = 40, 8
-# Training with the state carried is refused on JAX (Keras' stateful LSTM does not carry its
-# state between the steps of a JAX fit: the state variables are not part of the trainer's state).
-tensorflow_only = pytest.mark.skipif(keras.backend.backend() != "tensorflow",
-                                     reason="carried-state training runs on TensorFlow only")
 
 
 def test_each_row_of_a_batch_continues_the_same_row_of_the_batch_before():
@@ -110,7 +106,6 @@ def test_quotation_balance_on_a_hand_made_text():
     assert quotation_balance(["无", "引号"]).closed_share is None
 
 
-@tensorflow_only
 def test_a_carried_state_model_trains_with_recurrent_dropout(tmp_path):
     """Training with the state carried and recurrent dropout (one batch per compiled call on
     TensorFlow, where Keras' multi-step loop fails on its gradient) learns a cyclic text."""
@@ -136,7 +131,6 @@ def _copy_text(blocks: int, rng: np.random.Generator) -> np.ndarray:
 
 
 @pytest.mark.slow
-@tensorflow_only
 def test_only_the_carried_state_recalls_a_word_from_the_window_before(tmp_path):
     """The key repeats 7 words later, beyond a 4-word window: a model that carries its state
     across windows recalls it well above chance (1 in 10; the gradient stops at each window's
@@ -163,15 +157,16 @@ def test_only_the_carried_state_recalls_a_word_from_the_window_before(tmp_path):
     assert recalled[True] > 0.2 and recalled[False] < 0.05, recalled
 
 
-@pytest.mark.skipif(keras.backend.backend() == "tensorflow", reason="the refusal is for the other backends")
-def test_carried_state_training_is_refused_with_a_message_off_tensorflow(tmp_path):
-    from lstmlab.corpus.windows import split_windows
-    from lstmlab.models.settings import TrainingSchedule
-    from lstmlab.models.training import train_next_word
+def test_the_carried_state_is_a_non_trainable_weight_left_out_of_the_saved_model():
+    from lstmlab.models.carried_lstm import copy_weights_without_state
 
-    ids = np.arange(2_000, dtype=np.int32) % VOCABULARY
-    vectors = np.random.default_rng(1).normal(size=(VOCABULARY, DIMENSIONS)).astype("float32")
-    with pytest.raises(ValueError, match="carry_state trains on the TensorFlow backend only"):
-        train_next_word(ids, split_windows(len(ids), 10, 0.1, 0.05), 10, vectors,
-                        NextWordSettings(lstm_units=8, carry_state=True), TrainingSchedule(batch_size=8, epochs=1),
-                        tmp_path / "work", verbose=0)
+    model = _stateful_model(batch_size=2, length=5)
+    states = [variable.path for variable in model.non_trainable_weights]
+    assert states == ["lstm/h_carried_state", "lstm/c_carried_state"]
+    ids = np.random.default_rng(3).integers(0, VOCABULARY, size=(2, 5)).astype("int32")
+    model(ids)  # the state is no longer zero
+    plain = build_next_word_model(np.zeros((VOCABULARY, DIMENSIONS), "float32"), NextWordSettings(lstm_units=16),
+                                  length=5)
+    copy_weights_without_state(model, plain)
+    reset_lstm_states(model)
+    np.testing.assert_allclose(np.asarray(plain(ids)), np.asarray(model(ids)), atol=1e-5)

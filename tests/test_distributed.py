@@ -55,13 +55,16 @@ def _relative_difference(first: np.ndarray, second: np.ndarray) -> float:
 
 
 @pytest.mark.slow
-def test_one_process_two_devices_and_two_processes_train_the_same_weights(windows_run, tmp_path):
+@pytest.mark.parametrize("carry_state", ["false", "true"])  # with the state carried each row carries its own
+def test_one_process_two_devices_and_two_processes_train_the_same_weights(windows_run, tmp_path, carry_state):
     ways = {name: tmp_path / name for name in ("one", "devices", "processes")}
     for folder in ways.values():
         shutil.copytree(windows_run, folder)
-    one = _train(ways["one"])
-    devices = _train(ways["devices"], "--distributed", env={"XLA_FLAGS": "--xla_force_host_platform_device_count=2"})
-    processes = _train(ways["processes"], "--local-processes", "2")
+    carry = ("--set", f"train.carry_state={carry_state}")
+    one = _train(ways["one"], *carry)
+    devices = _train(ways["devices"], "--distributed", *carry,
+                     env={"XLA_FLAGS": "--xla_force_host_platform_device_count=2"})
+    processes = _train(ways["processes"], "--local-processes", "2", *carry)
     for other in (devices, processes):
         for name in ("embeddings", "output_vectors", "dense_kernel"):
             assert _relative_difference(getattr(one, name), getattr(other, name)) < 1e-5, name
