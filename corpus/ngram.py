@@ -175,7 +175,7 @@ class KneserNey:
         probabilities = np.tile(self.unigram, (len(contexts), 1))
         for order, codes in zip(self.orders, self.context_codes(contexts)):
             found = codes >= 0
-            rows = codes[found]
-            probabilities[found] *= order.backoff[rows][:, None]
-            probabilities[found] += order.terms[rows].toarray()
+            probabilities *= np.where(found, order.backoff[np.maximum(codes, 0)], 1.0)[:, None]  # in place
+            terms = order.terms[codes[found]]  # each row's words once: a scatter adds them
+            probabilities[np.repeat(np.flatnonzero(found), np.diff(terms.indptr)), terms.indices] += terms.data
         return probabilities

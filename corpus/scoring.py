@@ -59,8 +59,13 @@ class ScoreAccumulator:
     def add_log_probabilities(self, log_probabilities: np.ndarray, targets: np.ndarray) -> np.ndarray:
         """Add a chunk: log p (B, V) of each word, the true next words (B,). Returns the true
         words' ranks (B,) (:func:`target_ranks`; 0: the model's likeliest word)."""
-        self.log_likelihood += float(log_probabilities[np.arange(len(targets)), targets].sum())
-        ranks = target_ranks(log_probabilities, targets)
+        return self.add_targets(log_probabilities[np.arange(len(targets)), targets],
+                                target_ranks(log_probabilities, targets))
+
+    def add_targets(self, log_probabilities: np.ndarray, ranks: np.ndarray) -> np.ndarray:
+        """Add a chunk from the true words' log p (B,) and ranks (B,) alone (0: the likeliest
+        word); returns the ranks."""
+        self.log_likelihood += float(np.sum(log_probabilities))
         self._count(ranks == 0, ranks < 10)
         return ranks
 

@@ -16,19 +16,18 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from lstmlab.corpus.scoring import ScoreAccumulator
+from lstmlab.corpus.scoring import ScoreAccumulator, target_ranks
 from lstmlab.corpus.windows import window_batch
 from lstmlab.models.predictor import NumpyNextWordPredictor
 
 CONTEXT_LENGTHS: tuple[int | str, ...] = (1, 2, 3, 5, 10, 20, 50, 100, 200, "all")
 
 
-def _figures(log_probabilities_chunks, targets: np.ndarray) -> dict[str, float]:
+def _figures(chunks) -> dict[str, float]:
+    """Perplexity, top-1 and top-10 from chunks of (the targets' log p (B,), their ranks (B,))."""
     accumulator = ScoreAccumulator()
-    start = 0
-    for log_probabilities in log_probabilities_chunks:
-        accumulator.add_log_probabilities(log_probabilities, targets[start : start + len(log_probabilities)])
-        start += len(log_probabilities)
+    for log_probabilities, ranks in chunks:
+        accumulator.add_targets(log_probabilities, ranks)
     score = accumulator.score()
     return {"perplexity": score.perplexity, "top1": score.top1, "top10": score.top10}
 
@@ -43,13 +42,13 @@ def model_curve(predictor: NumpyNextWordPredictor, ids: np.ndarray, positions: n
     for length in lengths:
         if length == "all":
             vectors = predictor.continuous_vectors(ids, continuous_from, positions)
-            chunks = (predictor.log_probabilities(vectors[start : start + chunk])
+            chunks = (predictor.targets_and_ranks(vectors[start : start + chunk], targets[start : start + chunk])
                       for start in range(0, len(positions), chunk))
         else:
-            chunks = (predictor.log_probabilities(predictor.predict_vectors(
-                window_batch(ids, positions[start : start + chunk] - length, length)[0]))
+            chunks = (predictor.targets_and_ranks(predictor.predict_vectors(
+                window_batch(ids, positions[start : start + chunk] - length, length)[0]), targets[start : start + chunk])
                 for start in range(0, len(positions), chunk))
-        rows.append({"context": length, **_figures(chunks, targets)})
+        rows.append({"context": length, **_figures(chunks)})
     return rows
 
 
@@ -64,9 +63,16 @@ def ngram_curve(ngrams: Mapping[int, Any], ids: np.ndarray, positions: np.ndarra
     for length in lengths:
         order = highest if length == "all" else min(length + 1, highest)
         if order not in by_order:
-            chunks = (np.log(ngrams[order].distributions(contexts[start : start + chunk]))
-                      for start in range(0, len(positions), chunk))
-            with np.errstate(divide="ignore"):
-                by_order[order] = _figures(chunks, targets)
+            by_order[order] = _figures(_ngram_chunks(ngrams[order], contexts, targets, chunk))
         rows.append({"context": length, "order": order, **by_order[order]})
     return rows
+
+
+def _ngram_chunks(model, contexts: np.ndarray, targets: np.ndarray, chunk: int):
+    """(log p (B,), ranks (B,)) of an n-gram ``model`` on ``contexts`` (N, T) and ``targets`` (N,), chunk by chunk."""
+    for start in range(0, len(targets), chunk):
+        chunk_targets = targets[start : start + chunk]
+        probabilities = model.distributions(contexts[start : start + chunk])
+        with np.errstate(divide="ignore"):
+            yield (np.log(probabilities[np.arange(len(chunk_targets)), chunk_targets]),
+                   target_ranks(probabilities, chunk_targets))

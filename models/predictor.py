@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from lstmlab.corpus.scoring import Score, ScoreAccumulator
+from lstmlab.corpus.scoring import Score, ScoreAccumulator, target_ranks
 from lstmlab.models.decoding import NearestWords, unit_rows
 from lstmlab.models.numpy_lstm import NumpyLSTM
 
@@ -155,12 +155,35 @@ class NumpyNextWordPredictor:
         """log p(word | context) (B, V) float64 for predicted ``vectors`` (B, D): the softmax of
         (scale x cos(vector, output word vectors) + output bias) / temperature, the distribution
         the softmax model was trained on (:data:`NEAREST_WORD_SCALE` for a regression model)."""
-        scale = NEAREST_WORD_SCALE if self.scale is None else self.scale
-        logits = scale * self.cosines(vectors).astype(np.float64) + self.output_bias
+        logits = self.logits(vectors)
         logits -= logits.max(axis=1, keepdims=True)
         with np.errstate(over="ignore"):  # a tiny temperature sends all but the likeliest to -inf
             logits /= temperature
         return logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
+
+    def logits(self, vectors: np.ndarray) -> np.ndarray:
+        """The softmax's inputs (B, V) float64 for predicted ``vectors`` (B, D): scale x cosine +
+        output bias (:meth:`log_probabilities` at temperature 1 is their log-softmax)."""
+        scale = NEAREST_WORD_SCALE if self.scale is None else self.scale
+        return scale * self.cosines(vectors).astype(np.float64) + self.output_bias
+
+    def targets_and_ranks(self, vectors: np.ndarray, targets: np.ndarray,
+                          with_distributions: bool = False) -> tuple[np.ndarray, ...]:
+        """From predicted ``vectors`` (B, D): the log probabilities (B,) of ``targets`` (B,) and
+        their ranks (B,) (:func:`corpus.scoring.target_ranks`, 0: the likeliest word), read off
+        the logits (one exponential per word, no (B, V) logarithm); with ``with_distributions``
+        also the distributions (B, V), for a mixture."""
+        logits = self.logits(vectors)
+        rows = np.arange(len(targets))
+        ranks = target_ranks(logits, targets)
+        logits -= logits.max(axis=1, keepdims=True)
+        exponentials = np.exp(logits)
+        totals = exponentials.sum(axis=1)
+        log_probabilities = logits[rows, targets] - np.log(totals)
+        if with_distributions:
+            exponentials /= totals[:, None]
+            return log_probabilities, ranks, exponentials
+        return log_probabilities, ranks
 
     def distributions(self, ids: np.ndarray) -> np.ndarray:
         """p(next word | window) (B, V) float64 for windows of ids (B, T): the model's distribution
@@ -189,7 +212,7 @@ class NumpyNextWordPredictor:
             if self.scale is None:
                 accumulator.add_ranking(self.decoder.top_k(chunk_vectors, 10), chunk_targets)
             else:
-                accumulator.add_log_probabilities(self.log_probabilities(chunk_vectors), chunk_targets)
+                accumulator.add_targets(*self.targets_and_ranks(chunk_vectors, chunk_targets))
         return accumulator.score()
 
     def save(self, path, words: list[str], counts: list[int]) -> None:

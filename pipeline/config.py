@@ -83,7 +83,7 @@ class TrainConfig(NextWordSettings, TrainingSchedule):
     histograms: bool = True  # TensorBoard weight histograms each epoch (off saves a little time per epoch)
 @dataclass
 class EvaluateConfig:
-    max_windows: int = 0  # 0 = every test window (and every validation window for the n-gram order)
+    max_windows: int = 30_000  # windows scored in each of the test and validation parts, evenly spread over it (0 = every one): a row's cost is windows x vocabulary
     memory: bool = True  # also score the model mixed with its nearest training contexts (models.memory)
     memory_search: str = "approximate"  # the memory's search: "approximate" (a faiss index, tuned to find 97% of the exact neighbours; time grows with the text) or "exact" (every key; time grows with its square)
 

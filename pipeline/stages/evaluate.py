@@ -30,7 +30,7 @@ import numpy as np
 from lstmlab.corpus.baselines import AddOneUnigram, InterpolatedBigram
 from lstmlab.corpus.interpolation import LinearMixture, fit_interpolation_weight
 from lstmlab.corpus.ngram import KneserNey
-from lstmlab.corpus.scoring import Score, ScoreAccumulator, WithoutWords
+from lstmlab.corpus.scoring import Score, ScoreAccumulator, WithoutWords, target_ranks
 from lstmlab.corpus.vocabulary import unknown_ids
 from lstmlab.corpus.windows import predictable_starts, window_batch
 from lstmlab.corpus.segment import is_punctuation
@@ -62,9 +62,10 @@ def score_side_by_side(models: list, inputs: np.ndarray, targets: np.ndarray, ch
     """Score several models with ``distributions(contexts (B, T)) -> (B, V)`` on the same windows
     ``inputs`` (N, T) and true next words ``targets`` (N,), chunk by chunk. A
     :class:`corpus.interpolation.LinearMixture` takes the distributions of its parts that are
-    also in ``models`` from the chunk's, rather than computing them again. Returns each model's
-    :class:`Score` and its top-1 hits (N,) bool, for paired comparisons (:func:`paired_top1`);
-    ``progress``: report the windows scored (:class:`models.progress.Progress`)."""
+    also in ``models`` from the chunk's, rather than computing them again; each model's figures
+    are read off its distributions (the model's off its logits) with no (B, V) logarithm. Returns each model's :class:`Score` and its top-1 hits (N,)
+    bool, for paired comparisons (:func:`paired_top1`); ``progress``: report the windows scored
+    (:class:`models.progress.Progress`)."""
     reporter = Progress(f"scoring {len(models)} models", len(targets), "windows", enabled=progress)
     shared = {id(part) for model in models if isinstance(model, LinearMixture) for part in (model.first, model.second)}
     accumulators = [ScoreAccumulator() for _ in models]
@@ -73,18 +74,31 @@ def score_side_by_side(models: list, inputs: np.ndarray, targets: np.ndarray, ch
         contexts, chunk_targets = inputs[start : start + chunk], targets[start : start + chunk]
         computed: dict[int, np.ndarray] = {}
         for model, accumulator, model_hits in zip(models, accumulators, hits):
-            if isinstance(model, LinearMixture):  # each part from this chunk's scores if it has them
-                probabilities = model.mix(*(computed[id(part)] if id(part) in computed else part.distributions(contexts)
-                                            for part in (model.first, model.second)))
-            else:
-                probabilities = model.distributions(contexts)
+            log_probabilities, ranks, probabilities = _chunk_figures(model, contexts, chunk_targets, computed,
+                                                                     id(model) in shared)
             if id(model) in shared:
                 computed[id(model)] = probabilities
-            with np.errstate(divide="ignore"):  # a word never predicted has log p = -inf
-                model_hits.append(accumulator.add_log_probabilities(np.log(probabilities), chunk_targets) == 0)
+            model_hits.append(accumulator.add_targets(log_probabilities, ranks) == 0)
         reporter.advance(len(chunk_targets))
     reporter.close()
     return [accumulator.score() for accumulator in accumulators], [np.concatenate(h) for h in hits]
+
+
+def _chunk_figures(model, contexts: np.ndarray, targets: np.ndarray, computed: dict[int, np.ndarray],
+                   needed: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """One model's log p of the ``targets`` (B,) after ``contexts`` (B, T), their ranks (B,) and
+    its distributions (B, V) (for the model: only where ``needed``, as a mixture's part)."""
+    if isinstance(model, NumpyNextWordPredictor):
+        return model.targets_and_ranks(model.predict_vectors(contexts), targets, with_distributions=needed) + (
+            (None,) if not needed else ())
+    if isinstance(model, LinearMixture):  # each part from this chunk's scores if it has them
+        probabilities = model.mix(*(computed[id(part)] if id(part) in computed else part.distributions(contexts)
+                                    for part in (model.first, model.second)))
+    else:
+        probabilities = model.distributions(contexts)
+    with np.errstate(divide="ignore"):  # a word never predicted has log p = -inf
+        return np.log(probabilities[np.arange(len(targets)), targets]), target_ranks(probabilities, targets), \
+            probabilities
 
 
 def paired_top1(hits: np.ndarray, other_hits: np.ndarray) -> dict[str, float]:
@@ -120,6 +134,17 @@ def rows_per_chunk(vocabulary_size: int, values: int = 4_000_000) -> int:
     return int(min(1000, max(16, values // vocabulary_size)))
 
 
+def evenly_spread(starts: np.ndarray, most: int) -> np.ndarray:
+    """At most ``most`` of ``starts`` (N,) (0: all), evenly spread over them, first and last kept::
+
+        >>> evenly_spread(np.arange(10), 4).tolist(), evenly_spread(np.arange(3), 4).tolist()
+        ([0, 3, 6, 9], [0, 1, 2])
+    """
+    if most <= 0 or len(starts) <= most:
+        return starts
+    return starts[np.linspace(0, len(starts) - 1, most).astype(np.int64)]
+
+
 MEMORY_ROW = "model + memory of the training text"
 # The validation windows, evenly spaced, that the memory's temperature and weight are fitted on
 # (each costs a search of every training position).
@@ -129,6 +154,8 @@ MEMORY_FIT_WINDOWS = 4000
 def evaluate_run(run_dir: Path, max_windows: int = 0, with_memory: bool = True, memory_search: str = "approximate",
                  progress: bool = False) -> dict[str, Any]:
     """Score the run's model and the classical models on the test part; returns the table.
+    ``max_windows``: score at most that many windows of the test and of the validation part,
+    evenly spread (:func:`evenly_spread`; 0: every one).
     ``with_memory``: a softmax model also gets the row of :data:`MEMORY_ROW`, the model mixed
     with its nearest training contexts (:mod:`models.memory`), searched as ``memory_search``
     says (:func:`training_memory`). ``progress``: report the long parts as they go."""
@@ -139,8 +166,7 @@ def evaluate_run(run_dir: Path, max_windows: int = 0, with_memory: bool = True, 
     unknown = unknown_ids(words)
 
     def cut(starts: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        starts = predictable_starts(ids, starts, length, unknown)
-        starts = starts[:max_windows] if max_windows > 0 else starts
+        starts = evenly_spread(predictable_starts(ids, starts, length, unknown), max_windows)
         return (*window_batch(ids, starts, length), starts + length)
 
     test_inputs, test_targets, test_positions = cut(split.test_starts)
@@ -252,11 +278,13 @@ def continuous_rows(predictor: NumpyNextWordPredictor, vectors: np.ndarray, targ
     hits: dict[str, list[np.ndarray]] = {name: [] for name in accumulators}
     for start in range(0, len(targets), chunk):
         rows, chunk_targets = slice(start, start + chunk), targets[start : start + chunk]
-        model_p = np.exp(predictor.log_probabilities(vectors[rows]))
-        for name in accumulators:
-            probabilities = model_p if name == CONTINUOUS_ROW else mixers[name](rows, model_p)
+        log_p, ranks, model_p = predictor.targets_and_ranks(vectors[rows], chunk_targets, with_distributions=True)
+        hits[CONTINUOUS_ROW].append(accumulators[CONTINUOUS_ROW].add_targets(log_p, ranks) == 0)
+        for name in mixers:
+            probabilities = mixers[name](rows, model_p)
             with np.errstate(divide="ignore"):
-                hits[name].append(accumulators[name].add_log_probabilities(np.log(probabilities), chunk_targets) == 0)
+                log_p = np.log(probabilities[np.arange(len(chunk_targets)), chunk_targets])
+            hits[name].append(accumulators[name].add_targets(log_p, target_ranks(probabilities, chunk_targets)) == 0)
     return [_row(name, accumulator.score(), **extras.get(name, {}), **paired_top1(np.concatenate(hits[name]), best_hits))
             for name, accumulator in accumulators.items()]
 
