@@ -35,6 +35,17 @@ def target_ranks(scores: np.ndarray, targets: np.ndarray) -> np.ndarray:
     return np.count_nonzero(scores > target_scores, axis=1) + np.count_nonzero(ties_before, axis=1)
 
 
+def rows_per_chunk(vocabulary_size: int, values: int = 4_000_000) -> int:
+    """How many windows to score at once so that one (rows, V) array holds about ``values``
+    numbers (32 MB of float64), from 16 to 1000: several models' distributions of a chunk are
+    held together, and V grows with the text::
+
+        >>> rows_per_chunk(7_546), rows_per_chunk(60_000), rows_per_chunk(500)
+        (530, 66, 1000)
+    """
+    return int(min(1000, max(16, values // vocabulary_size)))
+
+
 @dataclass
 class Score:
     """``perplexity`` (None for a ranking-only predictor), ``top1`` and ``top10`` shares, ``targets``."""

@@ -48,7 +48,7 @@ class HeldOutCosines:
         if len(targets) == 0:
             raise ValueError("no held-out targets to calibrate the scale on")
         cosines = np.asarray(cosines, dtype=np.float32)
-        self.shifted = cosines - cosines.max(axis=1, keepdims=True)
+        self.shifted = cosines - cosines.max(axis=1, keepdims=True)  # the only (N, V) array kept
         rows = np.arange(len(targets))
         self.target_shifted = float(np.mean(self.shifted[rows, targets], dtype=np.float64))
         self.bias = None if bias is None or not np.any(bias) else np.asarray(bias, dtype=np.float32)
@@ -58,25 +58,33 @@ class HeldOutCosines:
         """Mean -log p(target) in nats under ``softmax(scale * cosines + bias)``."""
         return self._loss_and_derivatives(scale, derivatives=False)[0]
 
-    def _loss_and_derivatives(self, scale: float, derivatives: bool = True) -> tuple[float, float, float]:
+    def _loss_and_derivatives(self, scale: float, derivatives: bool = True,
+                              rows: int = 256) -> tuple[float, float, float]:
         """The mean negative log-likelihood at ``scale`` and its first and second derivatives in
-        the scale (0.0, 0.0 unless ``derivatives``), from one pass of exponentials: the first is
-        mean(E_p[cos] - cos(target)), the second mean(Var_p[cos]) >= 0 (the loss is convex)."""
-        logits = np.float32(scale) * self.shifted  # each row's largest cosine shifted to 0
-        if self.bias is not None:
-            logits += self.bias
-            largest = logits.max(axis=1, keepdims=True)
-            logits -= largest
-        exponentials = np.exp(logits, out=logits)
-        partition = exponentials.sum(axis=1, dtype=np.float64)
-        log_partition = np.log(partition) + (0.0 if self.bias is None else largest[:, 0])
+        the scale (0.0, 0.0 unless ``derivatives``), from one pass of exponentials, ``rows`` rows
+        at a time (memory: rows x V beside the cosines): the first is mean(E_p[cos] -
+        cos(target)), the second mean(Var_p[cos]) >= 0 (the loss is convex)."""
+        log_partition, mean_cosine, mean_square = (np.empty(len(self.shifted)) for _ in range(3))
+        for start in range(0, len(self.shifted), rows):
+            block = slice(start, start + rows)
+            shifted = self.shifted[block]
+            logits = np.float32(scale) * shifted  # each row's largest cosine shifted to 0
+            largest = 0.0
+            if self.bias is not None:
+                logits += self.bias
+                largest = logits.max(axis=1, keepdims=True)
+                logits -= largest
+            exponentials = np.exp(logits, out=logits)
+            partition = exponentials.sum(axis=1, dtype=np.float64)
+            log_partition[block] = np.log(partition) + (0.0 if self.bias is None else largest[:, 0])
+            if derivatives:
+                exponentials *= shifted
+                mean_cosine[block] = exponentials.sum(axis=1, dtype=np.float64) / partition
+                exponentials *= shifted
+                mean_square[block] = exponentials.sum(axis=1, dtype=np.float64) / partition
         loss = float(np.mean(log_partition) - scale * self.target_shifted - self.target_bias)
         if not derivatives:
             return loss, 0.0, 0.0
-        exponentials *= self.shifted
-        mean_cosine = exponentials.sum(axis=1, dtype=np.float64) / partition
-        exponentials *= self.shifted
-        mean_square = exponentials.sum(axis=1, dtype=np.float64) / partition
         return loss, float(np.mean(mean_cosine) - self.target_shifted), float(np.mean(mean_square - mean_cosine ** 2))
 
     def fitted_scale(self, start: float = 20.0, relative_tolerance: float = 1e-6) -> float:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from lstmlab.corpus.scoring import Score, ScoreAccumulator, target_ranks
+from lstmlab.corpus.scoring import Score, ScoreAccumulator, rows_per_chunk, target_ranks
 from lstmlab.models.decoding import NearestWords, unit_rows
 from lstmlab.models.numpy_lstm import NumpyLSTM
 
@@ -205,8 +205,10 @@ class NumpyNextWordPredictor:
         return self.score_vectors(self.predict_many(inputs, chunk), targets, chunk)
 
     def score_vectors(self, vectors: np.ndarray, targets: np.ndarray, chunk: int = 1000) -> Score:
-        """:meth:`score_windows` from the windows' predicted ``vectors`` (B, D) already computed."""
+        """:meth:`score_windows` from the windows' predicted ``vectors`` (B, D) already computed
+        (``chunk`` rows at a time, fewer for a large vocabulary: :func:`corpus.scoring.rows_per_chunk`)."""
         accumulator = ScoreAccumulator()
+        chunk = min(chunk, rows_per_chunk(len(self.output_vectors)))
         for start in range(0, len(vectors), chunk):
             chunk_vectors, chunk_targets = vectors[start : start + chunk], targets[start : start + chunk]
             if self.scale is None:

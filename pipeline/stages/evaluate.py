@@ -30,7 +30,7 @@ import numpy as np
 from lstmlab.corpus.baselines import AddOneUnigram, InterpolatedBigram
 from lstmlab.corpus.interpolation import LinearMixture, fit_interpolation_weight
 from lstmlab.corpus.ngram import KneserNey
-from lstmlab.corpus.scoring import Score, ScoreAccumulator, WithoutWords, target_ranks
+from lstmlab.corpus.scoring import Score, ScoreAccumulator, WithoutWords, rows_per_chunk, target_ranks
 from lstmlab.corpus.vocabulary import unknown_ids
 from lstmlab.corpus.windows import predictable_starts, window_batch
 from lstmlab.corpus.segment import is_punctuation
@@ -121,17 +121,6 @@ def _perplexity(probabilities: np.ndarray) -> float:
 def _row(name: str, score: Score, **extra: Any) -> dict[str, Any]:
     return {"name": name, "perplexity": score.perplexity, "top1": score.top1, "top10": score.top10,
             "targets": score.targets, **extra}
-
-
-def rows_per_chunk(vocabulary_size: int, values: int = 4_000_000) -> int:
-    """How many windows to score at once so that one (rows, V) array holds about ``values``
-    numbers (32 MB of float64), from 16 to 1000: several models' distributions of a chunk are
-    held together, and V grows with the text::
-
-        >>> rows_per_chunk(7_546), rows_per_chunk(60_000), rows_per_chunk(500)
-        (530, 66, 1000)
-    """
-    return int(min(1000, max(16, values // vocabulary_size)))
 
 
 def evenly_spread(starts: np.ndarray, most: int) -> np.ndarray:
@@ -239,8 +228,9 @@ def evaluate_run(run_dir: Path, max_windows: int = 0, with_memory: bool = True, 
                            "window": _figures(predictor.score_vectors(window_vectors_on_validation, validation_targets)),
                            "continuous": _figures(predictor.score_vectors(validation_vectors, validation_targets))},
             "context_curve": {"targets": int(len(curve_positions)),
-                              "model": model_curve(predictor, ids, curve_positions, split.validation_boundary),
-                              "kneser_ney": ngram_curve(ngrams, ids, curve_positions)},
+                              "model": model_curve(predictor, ids, curve_positions, split.validation_boundary,
+                                                   chunk=chunk),
+                              "kneser_ney": ngram_curve(ngrams, ids, curve_positions, chunk=chunk)},
             "generation": measure_decodings(windows, predictor, words,
                                             TextPairs.from_tokens_file(run_dir / run_folder.TOKENS, words),
                                             progress=progress)}
@@ -253,6 +243,7 @@ def _figures(score: Score) -> dict[str, Any]:
 def target_probabilities_of_vectors(predictor: NumpyNextWordPredictor, vectors: np.ndarray, targets: np.ndarray,
                                     chunk: int = 1000) -> np.ndarray:
     """The probabilities (N,) the model gives ``targets`` (N,) from its predicted ``vectors`` (N, D)."""
+    chunk = min(chunk, rows_per_chunk(len(predictor.output_vectors)))
     return np.concatenate([np.exp(predictor.log_probabilities(vectors[start : start + chunk])[
         np.arange(len(targets[start : start + chunk])), targets[start : start + chunk]])
         for start in range(0, len(targets), chunk)])
