@@ -67,8 +67,8 @@ def fit_cache_mixture(cache: RecentCache, positions: np.ndarray, model_probabili
     ``(theta, weight, perplexity)``."""
     best = (thetas[0], 0.0, float(np.exp(-np.mean(np.log(model_probabilities)))))
     for theta in thetas:
-        cached = np.concatenate([cache.target_probabilities(positions[start : start + 2000], theta)
-                                 for start in range(0, len(positions), 2000)])
+        cached = np.concatenate([cache.target_probabilities(positions[start : start + 500], theta)  # 500 x window x D
+                                 for start in range(0, len(positions), 500)])
         for weight in weights:
             perplexity = float(np.exp(-np.mean(np.log((1 - weight) * model_probabilities + weight * cached))))
             if perplexity < best[2]:

@@ -142,14 +142,14 @@ class NumpyNextWordPredictor:
             return np.zeros((0, len(self.dense_bias)), dtype=np.float32)
         if positions.min() <= begin:
             raise ValueError(f"positions must come after the start of the text ({begin})")
-        hidden = np.empty((len(positions), self.lstms[-1].units), dtype=np.float32)
+        vectors = np.empty((len(positions), len(self.dense_bias)), dtype=np.float32)
         states = self.zero_state(1)
         for start in range(begin, int(positions.max()), chunk):  # memory: one chunk of outputs at a time
             stop = min(start + chunk, int(positions.max()))
             outputs, states = self.advance(ids[None, start:stop], states, every_position=True)
             wanted = np.flatnonzero((positions > start) & (positions <= stop))  # word p follows ids[p - 1]
-            hidden[wanted] = outputs[0, positions[wanted] - 1 - start]
-        return self.to_vectors(hidden)
+            vectors[wanted] = self.to_vectors(outputs[0, positions[wanted] - 1 - start])
+        return vectors
 
     def log_probabilities(self, vectors: np.ndarray, temperature: float = 1.0) -> np.ndarray:
         """log p(word | context) (B, V) float64 for predicted ``vectors`` (B, D): the softmax of

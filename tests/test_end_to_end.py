@@ -221,3 +221,14 @@ def test_rare_words_as_one_unknown_word_through_the_whole_pipeline(tmp_path, sma
     capsys.readouterr()
     assert main(["-q", "generate", str(run_dir), "--seed", "王冕", "--length", "200"]) == 0
     assert UNKNOWN not in capsys.readouterr().out
+    # the epoch samples in TensorBoard show their seed (the validation part's first window) as the text writes it
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    from lstmlab.corpus.text import join_words
+
+    samples = EventAccumulator(str(next((run_dir / "logs").rglob("samples"))), size_guidance={"tensors": 0})
+    samples.Reload()
+    tag = next(tag for tag in samples.Tags()["tensors"] if "generated" in tag)
+    sample = samples.Tensors(tag)[-1].tensor_proto.string_val[0].decode("utf-8")
+    start = windows.split.validation_boundary
+    assert sample.split(" → ")[0] == join_words(tokens[start : start + windows.length])

@@ -195,11 +195,13 @@ def evaluate_run(run_dir: Path, max_windows: int = 0, with_memory: bool = True, 
                 predictor, memory, window_vectors_on_validation, validation_targets, model_on_validation)
     chunk = rows_per_chunk(vocabulary_size)
     scores, hits = score_side_by_side(list(models.values()), test_inputs, test_targets, chunk, progress)
-    best_hits = hits[list(models).index(f"Kneser-Ney {best_order}-gram")]
-    for name, model_hits in zip(models, hits):
+    names = list(models)
+    models = memory = None  # the memory's index, the largest thing held, is needed no more
+    best_hits = hits[names.index(f"Kneser-Ney {best_order}-gram")]
+    for name, model_hits in zip(names, hits):
         if name.startswith("model"):  # the model and its mixtures, against the n-gram order to beat
             extras.setdefault(name, {}).update(paired_top1(model_hits, best_hits))
-    rows += [_row(name, score, **extras.get(name, {})) for name, score in zip(models, scores)]
+    rows += [_row(name, score, **extras.get(name, {})) for name, score in zip(names, scores)]
     begin = split.validation_boundary + 1  # the continuous protocol's first predicted word
     every_vector = predictor.continuous_vectors(ids, split.validation_boundary, np.arange(begin, len(ids)))
     validation_vectors, test_vectors = every_vector[validation_positions - begin], every_vector[test_positions - begin]

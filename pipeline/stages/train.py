@@ -97,6 +97,9 @@ def run(context: RunContext) -> dict[str, Any]:
     _fresh_work_dir(work_dir, digest)
     log_dir = context.path(run_folder.LOGS) / f"{settings.loss}-{digest}"
     length, seed_ids = windows.length, windows.seed_ids()
+    start = windows.seed_start()  # the seed shown as the text writes it (a rare word as itself, not <unk>)
+    seed_words = run_folder.text_words(context.run_dir, start, start + length, len(windows.ids)) or \
+        [vectors.index_to_key[i] for i in seed_ids]
     pairs = TextPairs.from_tokens_file(context.path(run_folder.TOKENS), vectors.index_to_key)
     unknown = unknown_ids(vectors.index_to_key)
 
@@ -105,8 +108,7 @@ def run(context: RunContext) -> dict[str, Any]:
         fixed random seed, so that epochs can be compared."""
         new = generate_ids(NumpyNextWordPredictor.from_model(model).never_predict(unknown), seed_ids, 40, length,
                            DecodingSettings(), pairs)
-        return join_words(vectors.index_to_key[i] for i in seed_ids) + " → " + \
-            join_words(vectors.index_to_key[i] for i in new)
+        return join_words(seed_words) + " → " + join_words(vectors.index_to_key[i] for i in new)
 
     started = time.perf_counter()
     on_terminal = sys.stdout.isatty()
