@@ -39,16 +39,22 @@ def fit_scale(cosines: np.ndarray, targets: np.ndarray, bias: np.ndarray | None 
 
 class HeldOutCosines:
     """cos(prediction, word vector) (N, V) for N held-out windows, their true next word ids
-    ``targets`` (N,) and the model's per-word logit ``bias`` (V,) (None: zeros), ready to score
+    ``targets`` (N,) and the model's per-word logit ``bias`` (V,) (None: zeros; ``overwrite``: shift
+    a float32 ``cosines`` in place rather than copy it), ready to score
     any scale: the cosines are shifted so each row's largest is 0 and kept in float32, so one
     evaluation of the loss is a few passes over them (the fit in :meth:`fitted_scale` makes a
     handful). The bias is held fixed; only the scale of the cosines is fitted."""
 
-    def __init__(self, cosines: np.ndarray, targets: np.ndarray, bias: np.ndarray | None = None) -> None:
+    def __init__(self, cosines: np.ndarray, targets: np.ndarray, bias: np.ndarray | None = None,
+                 overwrite: bool = False) -> None:
         if len(targets) == 0:
             raise ValueError("no held-out targets to calibrate the scale on")
         cosines = np.asarray(cosines, dtype=np.float32)
-        self.shifted = cosines - cosines.max(axis=1, keepdims=True)  # the only (N, V) array kept
+        if overwrite:  # the caller's float32 array becomes the shifted cosines: one (N, V) array, not two
+            cosines -= cosines.max(axis=1, keepdims=True)
+            self.shifted = cosines
+        else:
+            self.shifted = cosines - cosines.max(axis=1, keepdims=True)
         rows = np.arange(len(targets))
         self.target_shifted = float(np.mean(self.shifted[rows, targets], dtype=np.float64))
         self.bias = None if bias is None or not np.any(bias) else np.asarray(bias, dtype=np.float32)

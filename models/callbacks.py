@@ -69,7 +69,7 @@ class HeldOutMetrics(keras.callbacks.Callback):
     def _calibrate(self, predictor: NumpyNextWordPredictor, vectors: np.ndarray) -> dict[str, float]:
         """Fit the scale on the held-out windows' predicted ``vectors`` (B, D) and set it on
         ``predictor``; returns the logs to add."""
-        held_out = HeldOutCosines(predictor.cosines(vectors), self.targets, predictor.output_bias)
+        held_out = HeldOutCosines(predictor.cosines(vectors), self.targets, predictor.output_bias, overwrite=True)
         trained_nll = held_out.negative_log_likelihood(predictor.scale)
         predictor.scale = held_out.fitted_scale(start=predictor.scale)
         return {"heldout_scale": predictor.scale, "heldout_perplexity_trained_scale": float(np.exp(trained_nll))}
