@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import stat
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -142,6 +143,19 @@ def _parser_with(handler):
     return build
 
 
+def _children(pid: int) -> list[int]:
+    """The ids of the processes whose parent is ``pid`` (from /proc)."""
+    children = []
+    for status in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = status.read_text(encoding="utf-8").rsplit(")", 1)[1].split()
+        except OSError:  # the process ended while we read
+            continue
+        if int(fields[1]) == pid:
+            children.append(int(status.parent.name))
+    return children
+
+
 @pytest.mark.slow
 def test_ctrl_c_during_a_two_worker_segment_exits_130_with_one_line(tmp_path, hongloumeng_text):
     """SIGINT to the whole process group (what Ctrl-C sends) while 2 workers segment: the
@@ -157,7 +171,10 @@ def test_ctrl_c_during_a_two_worker_segment_exits_130_with_one_line(tmp_path, ho
                "--workers", "2"]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                start_new_session=True)
-    time.sleep(4)  # jieba's dictionary loaded, the workers busy
+    deadline = time.monotonic() + 60  # until the workers are forked (a fresh venv imports slowly), then a little more
+    while not _children(process.pid) and time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.1)
+    time.sleep(0.5)
     assert process.poll() is None, "segmenting ended before the interrupt; use a longer text"
     os.killpg(process.pid, signal.SIGINT)
     started = time.monotonic()
