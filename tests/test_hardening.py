@@ -169,8 +169,10 @@ def test_ctrl_c_during_a_two_worker_segment_exits_130_with_one_line(tmp_path, ho
     source.write_text(hongloumeng_text * 4, encoding="utf-8")  # about 10 MB: 10 s or more to segment
     command = [sys.executable, "-m", "lstmlab", "-q", "segment", str(source), "-o", str(tmp_path / "tokens.txt"),
                "--workers", "2"]
+    # Ctrl-C's default action in the child: an ignored SIGINT is inherited through exec, and then
+    # Python installs no KeyboardInterrupt handler (whatever ran before in this process may ignore it)
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                               start_new_session=True)
+                               start_new_session=True, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.monotonic() + 60  # until the workers are forked (a fresh venv imports slowly), then a little more
     while not _children(process.pid) and time.monotonic() < deadline and process.poll() is None:
         time.sleep(0.1)
