@@ -35,6 +35,13 @@ def target_ranks(scores: np.ndarray, targets: np.ndarray) -> np.ndarray:
     return np.count_nonzero(scores > target_scores, axis=1) + np.count_nonzero(ties_before, axis=1)
 
 
+def target_figures(probabilities: np.ndarray, targets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """From distributions (B, V): the log probabilities (B,) of ``targets`` (B,) (-inf for a word
+    given 0) and their ranks (B,) (:func:`target_ranks`), with no (B, V) logarithm."""
+    with np.errstate(divide="ignore"):
+        return np.log(probabilities[np.arange(len(targets)), targets]), target_ranks(probabilities, targets)
+
+
 def rows_per_chunk(vocabulary_size: int, values: int = 4_000_000) -> int:
     """How many windows to score at once so that one (rows, V) array holds about ``values``
     numbers (32 MB of float64), from 16 to 1000: several models' distributions of a chunk are

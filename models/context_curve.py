@@ -16,7 +16,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from lstmlab.corpus.scoring import ScoreAccumulator, target_ranks
+from lstmlab.corpus.scoring import ScoreAccumulator, target_figures
 from lstmlab.corpus.windows import window_batch
 from lstmlab.models.predictor import NumpyNextWordPredictor
 
@@ -71,8 +71,4 @@ def ngram_curve(ngrams: Mapping[int, Any], ids: np.ndarray, positions: np.ndarra
 def _ngram_chunks(model, contexts: np.ndarray, targets: np.ndarray, chunk: int):
     """(log p (B,), ranks (B,)) of an n-gram ``model`` on ``contexts`` (N, T) and ``targets`` (N,), chunk by chunk."""
     for start in range(0, len(targets), chunk):
-        chunk_targets = targets[start : start + chunk]
-        probabilities = model.distributions(contexts[start : start + chunk])
-        with np.errstate(divide="ignore"):
-            yield (np.log(probabilities[np.arange(len(chunk_targets)), chunk_targets]),
-                   target_ranks(probabilities, chunk_targets))
+        yield target_figures(model.distributions(contexts[start : start + chunk]), targets[start : start + chunk])

@@ -30,7 +30,7 @@ import numpy as np
 from lstmlab.corpus.baselines import AddOneUnigram, InterpolatedBigram
 from lstmlab.corpus.interpolation import LinearMixture, fit_interpolation_weight
 from lstmlab.corpus.ngram import KneserNey
-from lstmlab.corpus.scoring import Score, ScoreAccumulator, WithoutWords, rows_per_chunk, target_ranks
+from lstmlab.corpus.scoring import Score, ScoreAccumulator, WithoutWords, rows_per_chunk, target_figures
 from lstmlab.corpus.vocabulary import unknown_ids
 from lstmlab.corpus.windows import predictable_starts, window_batch
 from lstmlab.corpus.segment import is_punctuation
@@ -96,9 +96,7 @@ def _chunk_figures(model, contexts: np.ndarray, targets: np.ndarray, computed: d
                                     for part in (model.first, model.second)))
     else:
         probabilities = model.distributions(contexts)
-    with np.errstate(divide="ignore"):  # a word never predicted has log p = -inf
-        return np.log(probabilities[np.arange(len(targets)), targets]), target_ranks(probabilities, targets), \
-            probabilities
+    return (*target_figures(probabilities, targets), probabilities)
 
 
 def paired_top1(hits: np.ndarray, other_hits: np.ndarray) -> dict[str, float]:
@@ -274,10 +272,8 @@ def continuous_rows(predictor: NumpyNextWordPredictor, vectors: np.ndarray, targ
         log_p, ranks, model_p = predictor.targets_and_ranks(vectors[rows], chunk_targets, with_distributions=True)
         hits[CONTINUOUS_ROW].append(accumulators[CONTINUOUS_ROW].add_targets(log_p, ranks) == 0)
         for name in mixers:
-            probabilities = mixers[name](rows, model_p)
-            with np.errstate(divide="ignore"):
-                log_p = np.log(probabilities[np.arange(len(chunk_targets)), chunk_targets])
-            hits[name].append(accumulators[name].add_targets(log_p, target_ranks(probabilities, chunk_targets)) == 0)
+            figures = target_figures(mixers[name](rows, model_p), chunk_targets)
+            hits[name].append(accumulators[name].add_targets(*figures) == 0)
     return [_row(name, accumulator.score(), **extras.get(name, {}), **paired_top1(np.concatenate(hits[name]), best_hits))
             for name, accumulator in accumulators.items()]
 
