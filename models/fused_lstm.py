@@ -19,6 +19,10 @@ the plain layer on both backends). It takes the loop only where it applies (fixe
 steps, no mask, no recurrent dropout, forwards, the default activations) and hands anything
 else to the plain layer; where the backend has its own fused kernel (cuDNN on a GPU) that is
 used first, as the plain layer does.
+
+``weight_dropout`` is AWD-LSTM's weight drop (DropConnect on the recurrent kernel): in training,
+each batch multiplies the recurrent kernel by one dropout mask (kept entries scaled by
+1 / (1 - rate)) that every step of every sequence shares. It needs the fused loop.
 """
 
 from __future__ import annotations
@@ -112,7 +116,17 @@ def _lstm_backward(upstream, time_major, initial_h, hidden, saved, kernel, recur
 @keras.saving.register_keras_serializable(package="lstmlab")
 class FusedLSTM(keras.layers.LSTM):
     """``keras.layers.LSTM`` that trains through :func:`lstm_sequence` where it can (see the
-    module's docstring); its weights, config and outputs are the plain layer's."""
+    module's docstring); its weights, config and outputs are the plain layer's, plus
+    ``weight_dropout`` (the module's docstring)."""
+
+    def __init__(self, units, weight_dropout: float = 0.0, **kwargs):
+        super().__init__(units, **kwargs)
+        if not 0.0 <= weight_dropout < 1.0:
+            raise ValueError(f"weight_dropout must be in [0, 1), got {weight_dropout}")
+        self.weight_dropout = float(weight_dropout)
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "weight_dropout": self.weight_dropout}
 
     def fuses(self, sequences, mask) -> bool:
         """True when :func:`lstm_sequence` computes what the plain layer would for ``sequences``."""
@@ -123,14 +137,20 @@ class FusedLSTM(keras.layers.LSTM):
 
     def inner_loop(self, sequences, initial_state, mask, training=False):
         if not self.fuses(sequences, mask):
+            if training and self.weight_dropout:
+                raise ValueError(f"{self.name}: weight_dropout needs the fused loop (a fixed length, no mask, "
+                                 "no recurrent dropout, the default activations)")
             return super().inner_loop(sequences, initial_state, mask, training=training)
         if training and self.dropout:  # the cell's mask, one per sequence, the same at every step
             sequences = sequences * ops.expand_dims(self.cell.get_dropout_mask(sequences[:, 0, :]), axis=1)
         cell = self.cell
+        recurrent_kernel = cell.recurrent_kernel
+        if training and self.weight_dropout:  # one mask per batch, shared by every step
+            recurrent_kernel = keras.random.dropout(recurrent_kernel, self.weight_dropout, seed=cell.seed_generator)
         try:  # the backend's own fused kernel (cuDNN on a GPU) where it has one
             out = keras_backend.lstm(
                 sequences, initial_state[0], initial_state[1], None, kernel=cell.kernel,
-                recurrent_kernel=cell.recurrent_kernel, bias=cell.bias, activation=cell.activation,
+                recurrent_kernel=recurrent_kernel, bias=cell.bias, activation=cell.activation,
                 recurrent_activation=cell.recurrent_activation, return_sequences=self.return_sequences,
                 go_backwards=False, unroll=self.unroll)
             if keras_backend.backend() == "tensorflow":
@@ -139,5 +159,5 @@ class FusedLSTM(keras.layers.LSTM):
         except NotImplementedError:
             pass
         outputs, last_cell = lstm_sequence(sequences, initial_state[0], initial_state[1], cell.kernel,
-                                           cell.recurrent_kernel, cell.bias)
+                                           recurrent_kernel, cell.bias)
         return outputs[:, -1], outputs, [outputs[:, -1], last_cell]

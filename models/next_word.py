@@ -137,7 +137,11 @@ def build_next_word_model(word_vectors: np.ndarray, settings: NextWordSettings, 
                       dtype="int32", name="word_ids")
     embedding = keras.layers.Embedding(vocabulary_size, dimensions, trainable=settings.train_input_vectors,
                                        name="word_embedding")
-    vector = _lstm_to_vector(embedding(ids), dimensions, settings, stateful)
+    inputs_vectors = embedding(ids)
+    if settings.word_dropout:  # one draw per position: a dropped word's whole vector is zero
+        inputs_vectors = keras.layers.Dropout(settings.word_dropout, noise_shape=(None, None, 1),
+                                              name="word_dropout")(inputs_vectors)
+    vector = _lstm_to_vector(inputs_vectors, dimensions, settings, stateful)
     outputs, inputs = vector, ids
     head = None
     if settings.loss == "softmax":
@@ -167,8 +171,10 @@ def _lstm_to_vector(hidden, dimensions: int, settings: NextWordSettings, statefu
             layer = CarriedFusedLSTM if settings.unroll else CarriedLSTM
         else:  # fixed length: the hand-written backward
             layer = FusedLSTM if settings.unroll else keras.layers.LSTM
+        extra = {"weight_dropout": settings.weight_dropout} if settings.unroll else {}
         hidden = layer(settings.lstm_units, dropout=settings.dropout, recurrent_dropout=settings.recurrent_dropout,
-                       return_sequences=keeps_sequence, unroll=settings.unroll, stateful=stateful, name=name)(hidden)
+                       return_sequences=keeps_sequence, unroll=settings.unroll, stateful=stateful, name=name,
+                       **extra)(hidden)
     return keras.layers.Dense(dimensions, activation="linear", name="next_vector")(hidden)
 
 

@@ -79,6 +79,8 @@ class NextWordSettings:
     lstm_layers: int = 1  # stacked LSTM layers (the mission's 1)
     dropout: float = 0.2  # on each LSTM's inputs (one mask per sequence)
     recurrent_dropout: float = 0.0  # on each LSTM's recurrent state h (one mask per sequence; Gal & Ghahramani's variational dropout)
+    word_dropout: float = 0.0  # drops whole input words: each position's word vector is zeroed with this probability (embedding dropout, per position)
+    weight_dropout: float = 0.0  # unroll only: DropConnect on each LSTM's recurrent kernel, one mask per batch (AWD-LSTM's weight drop)
     train_output_vectors: bool = True  # softmax only: output word vectors start from word2vec and train
     train_input_vectors: bool = True  # the input Embedding starts from word2vec and trains too
     learn_scale: bool = True  # softmax only: the cosine scale is a trained weight
@@ -96,6 +98,7 @@ class NextWordSettings:
 
     RANGES: ClassVar[dict[str, Bound]] = {
         "lstm_units": AT_LEAST_ONE, "lstm_layers": AT_LEAST_ONE, "dropout": BELOW_ONE, "recurrent_dropout": BELOW_ONE,
+        "word_dropout": BELOW_ONE, "weight_dropout": BELOW_ONE,
         "scale": POSITIVE, "learning_rate": POSITIVE, "sampled_words": AT_LEAST_ONE, "clip_norm": NOT_NEGATIVE}
     CHOICES: ClassVar[dict[str, tuple[str, ...]]] = {
         "loss": LOSSES, "head": ("full", "sampled"), "optimizer": ("adam", "sgd"), "learning_rate_decay": ("none", "cosine"),
@@ -108,6 +111,11 @@ class NextWordSettings:
         """Settings that cannot go together; raises :class:`SettingsError`."""
         if self.carry_state and not self.every_position:
             raise SettingsError("train.carry_state needs train.every_position = true (a target at every position)")
+        if self.weight_dropout and not self.unroll:
+            raise SettingsError("train.weight_dropout needs train.unroll = true (the fused LSTM loop drops the weights)")
+        if self.weight_dropout and self.recurrent_dropout:
+            raise SettingsError("train.weight_dropout and train.recurrent_dropout cannot go together (the fused loop "
+                                "takes no recurrent dropout); choose one")
 
 
 @dataclass

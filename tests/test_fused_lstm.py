@@ -13,12 +13,13 @@ from lstmlab.models.settings import NextWordSettings
 STEPS, FEATURES, UNITS, BATCH = 7, 5, 6, 4
 
 
-def _model(layer_class, return_sequences: bool, dropout: float = 0.0) -> keras.Model:
+def _model(layer_class, return_sequences: bool, dropout: float = 0.0, **layer_options) -> keras.Model:
     """Dense (so the inputs' gradient matters) -> the LSTM -> a Dense to 3 outputs."""
     keras.utils.set_random_seed(0)
     inputs = keras.Input((STEPS, FEATURES))
     hidden = keras.layers.Dense(FEATURES, name="before")(inputs)
-    hidden = layer_class(UNITS, return_sequences=return_sequences, dropout=dropout, name="lstm")(hidden)
+    hidden = layer_class(UNITS, return_sequences=return_sequences, dropout=dropout, name="lstm",
+                         **layer_options)(hidden)
     return keras.Model(inputs, keras.layers.Dense(3, name="after")(hidden))
 
 
@@ -57,6 +58,52 @@ def test_dropout_uses_the_cells_mask_so_training_outputs_match_too():
         outputs.append(np.asarray(layer(inputs, training=True)))
     np.testing.assert_allclose(outputs[1], outputs[0], atol=1e-6)
     assert not np.allclose(outputs[0], np.asarray(layer(inputs, training=False)))  # dropout did drop
+
+
+def test_weight_dropout_is_one_mask_on_the_recurrent_kernel_for_the_whole_batch():
+    """One SGD step with the recurrent kernel U dropped to U' = U * M / (1 - r): the dropped
+    entries get no gradient at all (M is the same at every step and for every sequence), and
+    every other weight moves as a plain LSTM's whose recurrent kernel is U' (times M / (1 - r)
+    for U)."""
+    rate = 0.5
+    rng = np.random.default_rng(5)
+    inputs = rng.normal(size=(BATCH, STEPS, FEATURES)).astype("float32")
+    targets = rng.normal(size=(BATCH, STEPS, 3)).astype("float32")
+    dropped = _model(FusedLSTM, True, weight_dropout=rate)
+    weights = [np.array(weight) for weight in dropped.get_weights()]
+    names = [weight.path for weight in dropped.weights]
+    recurrent = next(index for index, name in enumerate(names) if name.endswith("recurrent_kernel"))
+    inference = dropped.predict(inputs, verbose=0)  # nothing dropped outside training
+    np.testing.assert_allclose(inference, _predict_with(weights, inputs), atol=1e-6)
+    steps = _one_sgd_step(dropped, inputs, targets)
+    kept = steps[recurrent] != 0
+    assert 0.3 < 1 - kept.mean() < 0.7  # about half the entries dropped
+    assert all((step != 0).all() for index, step in enumerate(steps) if index != recurrent)
+    plain = _model(keras.layers.LSTM, True)
+    plain.set_weights([weight * kept / (1 - rate) if index == recurrent else weight
+                       for index, weight in enumerate(weights)])
+    expected = _one_sgd_step(plain, inputs, targets)
+    expected[recurrent] = expected[recurrent] * kept / (1 - rate)
+    for name, want, got in zip(names, expected, steps):
+        np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-6, err_msg=name)
+
+
+def _predict_with(weights: list[np.ndarray], inputs: np.ndarray) -> np.ndarray:
+    plain = _model(keras.layers.LSTM, True)
+    plain.set_weights(weights)
+    return plain.predict(inputs, verbose=0)
+
+
+def test_weight_dropout_is_saved_and_needs_the_fused_loop(tmp_path):
+    model = _model(FusedLSTM, False, weight_dropout=0.25)
+    model.save(tmp_path / "dropped.keras")
+    assert keras.saving.load_model(tmp_path / "dropped.keras").get_layer("lstm").weight_dropout == 0.25
+    layer = FusedLSTM(UNITS, weight_dropout=0.25)
+    with pytest.raises(ValueError, match="weight_dropout needs the fused loop"):
+        layer(np.zeros((BATCH, STEPS, FEATURES), dtype="float32"), mask=np.ones((BATCH, STEPS), dtype=bool),
+              training=True)
+    with pytest.raises(ValueError, match=r"weight_dropout must be in \[0, 1\)"):
+        FusedLSTM(UNITS, weight_dropout=1.0)
 
 
 def test_what_it_cannot_fuse_goes_to_the_plain_loop():

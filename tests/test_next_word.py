@@ -125,10 +125,10 @@ def test_join_words_writes_chinese_without_spaces():
     assert join_words(["宝玉", "笑", "道", "：", "hello", "world", "。"]) == "宝玉笑道：hello world。"
 
 
-def _train(tmp_path, loss="softmax", epochs=6, callbacks=None):
+def _train(tmp_path, loss="softmax", epochs=6, callbacks=None, **options):
     ids = cyclic_stream()
     split = split_windows(len(ids), 8, 0.1, 0.05)
-    settings = NextWordSettings(loss=loss, lstm_units=32, learning_rate=0.01)
+    settings = NextWordSettings(loss=loss, lstm_units=32, learning_rate=0.01, **options)
     schedule = TrainingSchedule(batch_size=32, epochs=epochs, metric_windows=200, rng_seed=3)
     return ids, split, train_next_word(ids, split, 8, word_vectors(), settings, schedule, tmp_path,
                                        extra_callbacks=callbacks, verbose=0)
@@ -140,6 +140,31 @@ def test_softmax_model_learns_a_deterministic_sequence(tmp_path):
     predictor = NumpyNextWordPredictor.from_model(model)
     generated = generate_ids(predictor, list(ids[:8]), PERIOD, window_length=8)
     assert generated == list(ids[8 : 8 + PERIOD])
+
+
+def test_word_dropout_drops_whole_positions_and_leaves_prediction_alone():
+    keras.utils.set_random_seed(0)
+    settings = NextWordSettings(lstm_units=24, word_dropout=0.5, weight_dropout=0.3, unroll=True)
+    model = build_next_word_model(word_vectors(), settings, length=12)
+    dropped = np.asarray(model.get_layer("word_dropout")(np.ones((8, 12, DIMENSIONS), "float32"), training=True))
+    per_position = dropped.reshape(-1, DIMENSIONS)
+    assert set(np.unique(per_position).tolist()) == {0.0, 2.0}
+    assert (per_position == per_position[:, :1]).all()  # a position keeps all of its vector or none
+    assert 0.3 < (per_position[:, 0] == 0).mean() < 0.7
+    windows = np.random.default_rng(2).integers(0, VOCABULARY, size=(5, 12)).astype(np.int32)
+    np.testing.assert_allclose(NumpyNextWordPredictor.from_model(model).predict_vectors(windows),
+                               prediction_model(model).predict(windows, verbose=0), atol=1e-5)
+
+
+def test_regularised_carried_state_model_still_learns_a_deterministic_sequence(tmp_path):
+    _, _, (_, history) = _train(tmp_path, epochs=8, carry_state=True, unroll=True, weight_dropout=0.2,
+                                word_dropout=0.05)
+    assert history["heldout_top1"][-1] > 0.9
+
+
+def test_weight_dropout_without_the_fused_loop_is_refused():
+    with pytest.raises(ValueError, match="train.weight_dropout needs train.unroll = true"):
+        NextWordSettings(weight_dropout=0.2)
 
 
 def test_mse_model_loss_falls(tmp_path):
