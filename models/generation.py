@@ -170,13 +170,14 @@ def at_temperature(log_probabilities: np.ndarray, temperature: float) -> np.ndar
     return scaled - np.log(np.exp(scaled).sum())
 
 
-def truncated_probabilities(log_probabilities: np.ndarray, top_k: int, top_p: float,
-                            candidates: int = 512) -> np.ndarray:
-    """Probabilities (V,) renormalised over the ``top_k`` most likely words (0: all) and, among
-    them, the smallest set of most likely words whose probability reaches ``top_p`` (ties in
-    the order of their ids). Only the ``candidates`` likeliest words are sorted when they hold
-    that much, else 4 times as many, and so on (a whole sort of the vocabulary per word
-    otherwise dominates generation)."""
+def nucleus(log_probabilities: np.ndarray, top_k: int, top_p: float,
+            candidates: int = 512) -> tuple[np.ndarray, np.ndarray]:
+    """The words that sampling may pick from ``log_probabilities`` (V,): the ``top_k`` most likely
+    (0: all) and, among them, the smallest set of most likely words whose probability reaches
+    ``top_p`` (ties in the order of their ids). Returns their ids (K,) in ascending order and
+    their probabilities (K,) renormalised to sum to 1. Only the ``candidates`` likeliest words
+    are sorted when they hold that much, else 4 times as many, and so on (a whole sort of the
+    vocabulary per word otherwise dominates generation)."""
     probabilities = np.exp(log_probabilities - log_probabilities.max())
     probabilities /= probabilities.sum()
     limit = top_k if top_k > 0 else len(probabilities)
@@ -194,10 +195,33 @@ def truncated_probabilities(log_probabilities: np.ndarray, top_k: int, top_p: fl
     else:  # only the head is sorted: the mass of the top-k words (all of them when top_k is 0)
         mass = 1.0 if limit >= len(probabilities) else -np.partition(-probabilities, limit - 1)[:limit].sum()
     cumulative = np.cumsum(probabilities[order]) / mass
-    keep = order[: int(np.searchsorted(cumulative, top_p - 1e-12)) + 1]
-    out = np.zeros_like(probabilities)
-    out[keep] = probabilities[keep]
-    return out / out.sum()
+    keep = np.sort(order[: int(np.searchsorted(cumulative, top_p - 1e-12)) + 1])
+    kept = probabilities[keep]
+    return keep, kept / kept.sum()
+
+
+def truncated_probabilities(log_probabilities: np.ndarray, top_k: int, top_p: float,
+                            candidates: int = 512) -> np.ndarray:
+    """:func:`nucleus` as a distribution over every word (V,): zero outside the kept words."""
+    ids, kept = nucleus(log_probabilities, top_k, top_p, candidates)
+    out = np.zeros(len(log_probabilities))
+    out[ids] = kept
+    return out
+
+
+def draw(ids: np.ndarray, probabilities: np.ndarray, rng: np.random.Generator) -> int:
+    """One of ``ids`` (K,), ascending, drawn with ``probabilities`` (K,): the word that
+    ``rng.choice(V, p=...)`` would draw from the same probabilities spread over all V words
+    (zero elsewhere), the same random number taken from ``rng``, without the V-long arrays::
+
+        >>> ids, p = np.array([2, 5]), np.array([0.25, 0.75])
+        >>> dense = np.zeros(7); dense[ids] = p
+        >>> [draw(ids, p, np.random.default_rng(s)) == np.random.default_rng(s).choice(7, p=dense) for s in range(4)]
+        [True, True, True, True]
+    """
+    cumulative = np.cumsum(probabilities)
+    cumulative /= cumulative[-1]
+    return int(ids[np.searchsorted(cumulative, rng.random(), side="right")])
 
 
 def _windows(histories: list[list[int]], window_length: int) -> np.ndarray:
@@ -247,8 +271,7 @@ def _pick(predictor: NumpyNextWordPredictor, vector: np.ndarray, log_p: np.ndarr
     if settings.method == "greedy" or settings.temperature == 0:
         return int(np.argmax(adjusted(log_p, history, settings, pairs, ngrams)))
     scores = adjusted(at_temperature(log_p, settings.temperature), history, settings, pairs, ngrams)
-    probabilities = truncated_probabilities(scores, settings.top_k, settings.top_p)
-    return int(rng.choice(len(probabilities), p=probabilities))
+    return draw(*nucleus(scores, settings.top_k, settings.top_p), rng)
 
 
 def generate_many(predictor: NumpyNextWordPredictor, seeds: list[list[int]], length: int, window_length: int,

@@ -222,3 +222,17 @@ def test_sorting_only_the_likeliest_words_keeps_the_same_nucleus():
         full = truncated_probabilities(log_p, top_k, top_p, candidates=10**9)
         np.testing.assert_array_equal(fast > 0, full > 0)
         np.testing.assert_allclose(fast, full, rtol=1e-12, atol=0)
+
+
+def test_drawing_from_the_nucleus_picks_what_a_choice_over_every_word_picks():
+    """Sampling draws from the kept words alone (models.generation.draw); with the same random
+    numbers it picks the word that numpy's choice over the whole (V,) distribution picks."""
+    from lstmlab.models.generation import draw, nucleus, truncated_probabilities
+
+    rng = np.random.default_rng(1)
+    for seed in range(300):
+        log_p = rng.normal(scale=rng.choice([0.5, 2.0, 5.0]), size=3000)
+        top_k, top_p = int(rng.choice([0, 5, 100])), float(rng.choice([0.5, 0.9, 1.0]))
+        dense = truncated_probabilities(log_p, top_k, top_p)
+        expected = np.random.default_rng(seed).choice(len(dense), p=dense)
+        assert draw(*nucleus(log_p, top_k, top_p), np.random.default_rng(seed)) == expected
