@@ -100,7 +100,8 @@ class ScoreAccumulator:
     def score(self) -> Score:
         if self.targets == 0:
             raise ValueError("no held-out targets to score")
-        perplexity = math.exp(-self.log_likelihood / self.targets) if self.has_probabilities else None
+        mean_nll = -self.log_likelihood / self.targets
+        perplexity = (math.exp(mean_nll) if mean_nll < 700 else math.inf) if self.has_probabilities else None
         return Score(perplexity, self.top1 / self.targets, self.top10 / self.targets, self.targets)
 
 

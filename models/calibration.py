@@ -103,6 +103,9 @@ class HeldOutCosines:
         low, high = SCALE_RANGE
         scale = float(np.clip(start, low, high))
         loss, slope, curvature = self._loss_and_derivatives(scale)
+        if not np.isfinite([scale, loss, slope, curvature]).all():  # a NaN step would halve forever
+            raise ValueError(f"the scale cannot be fitted: the loss at scale {scale} is {loss} (NaN or infinite "
+                             "cosines or start)")
         for _ in range(100):
             if curvature <= 0.0:  # every row's cosines equal: any scale is as good
                 return scale

@@ -59,6 +59,10 @@ class HeldOutMetrics(keras.callbacks.Callback):
             vectors = predictor.predict_many(self.inputs)
         else:
             vectors = predictor.continuous_vectors(self.ids, self.continuous_from, self.positions)
+        if not np.isfinite(vectors).all() or not np.isfinite(predictor.scale if predictor.scale is not None else 0.0):
+            raise TrainingDiverged("training diverged: the model's outputs on the held-out windows are not finite "
+                                   "(NaN or infinite weights); try a smaller train.learning_rate, or "
+                                   "train.clip_norm = 1.0")
         figures = self._calibrate(predictor, vectors) if self.calibrate and predictor.scale is not None else {}
         score = predictor.score_vectors(vectors, self.targets)
         figures["heldout_top1"], figures["heldout_top10"] = score.top1, score.top10
@@ -73,6 +77,10 @@ class HeldOutMetrics(keras.callbacks.Callback):
         trained_nll = held_out.negative_log_likelihood(predictor.scale)
         predictor.scale = held_out.fitted_scale(start=predictor.scale)
         return {"heldout_scale": predictor.scale, "heldout_perplexity_trained_scale": float(np.exp(trained_nll))}
+
+
+class TrainingDiverged(ValueError):
+    """The weights became NaN or infinite: the held-out figures cannot be measured."""
 
 
 def describe_figures(figures: dict[str, float]) -> str:

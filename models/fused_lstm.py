@@ -146,7 +146,8 @@ class FusedLSTM(keras.layers.LSTM):
         cell = self.cell
         recurrent_kernel = cell.recurrent_kernel
         if training and self.weight_dropout:  # one mask per batch, shared by every step
-            recurrent_kernel = keras.random.dropout(recurrent_kernel, self.weight_dropout, seed=cell.seed_generator)
+            recurrent_kernel = keras.random.dropout(ops.convert_to_tensor(recurrent_kernel), self.weight_dropout,
+                                                   seed=cell.seed_generator)
         try:  # the backend's own fused kernel (cuDNN on a GPU) where it has one
             out = keras_backend.lstm(
                 sequences, initial_state[0], initial_state[1], None, kernel=cell.kernel,

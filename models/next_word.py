@@ -88,6 +88,14 @@ class CosineLogits(keras.layers.Layer):
                 "word_bias": self.use_word_bias}
 
 
+def _length(vectors):
+    """Each row's Euclidean length (..., 1), 1e-8 for a zero row, with a finite gradient there
+    too. ``ops.norm(x) + 1e-8`` has none at x = 0, and an LSTM whose state and input are both
+    zero outputs h = 0 and so a zero vector: a dropped first word did that and made every
+    weight NaN after one step under XLA."""
+    return ops.sqrt(ops.sum(ops.square(vectors), axis=-1, keepdims=True) + 1e-16)
+
+
 def _cosine_logits(vector, word_vectors, log_scale, word_bias=None):
     """``exp(log_scale) * cos(vector, word_vectors[j]) (+ word_bias[j])`` for every word j:
     (..., D) -> (..., V).
@@ -96,8 +104,8 @@ def _cosine_logits(vector, word_vectors, log_scale, word_bias=None):
     more column (a 1 beside each vector, the bias beside each word), so the (..., V) logits come
     out of one matrix product with no pass over them for the scale or the bias, forward or
     backward."""
-    scaled_vector = ops.exp(log_scale) * vector / (ops.norm(vector, axis=-1, keepdims=True) + 1e-8)
-    unit_words = word_vectors / (ops.norm(word_vectors, axis=-1, keepdims=True) + 1e-8)
+    scaled_vector = ops.exp(log_scale) * vector / _length(vector)
+    unit_words = word_vectors / _length(word_vectors)
     if word_bias is None:
         return ops.matmul(scaled_vector, ops.transpose(unit_words))
     with_one = ops.concatenate([scaled_vector, ops.ones_like(scaled_vector[..., :1])], axis=-1)

@@ -97,3 +97,14 @@ def test_without_calibration_the_trained_scale_is_kept(tmp_path):
     trained_scale = float(np.exp(np.asarray(model.get_layer("cosine_logits").log_scale)))
     assert NumpyNextWordPredictor.from_model(model).scale == pytest.approx(trained_scale, rel=1e-6)
     assert trained_scale != pytest.approx(20.0, rel=1e-3)  # it trained away from its start
+
+
+def test_a_nan_start_or_nan_cosines_raise_instead_of_halving_a_nan_step_forever():
+    rng = np.random.default_rng(0)
+    cosines = rng.uniform(-1, 1, size=(50, 30)).astype(np.float32)
+    targets = rng.integers(0, 30, 50)
+    with pytest.raises(ValueError, match="the scale cannot be fitted"):
+        HeldOutCosines(cosines, targets).fitted_scale(start=float("nan"))
+    cosines[3, 4] = np.nan
+    with pytest.raises(ValueError, match="the scale cannot be fitted"):
+        HeldOutCosines(cosines, targets).fitted_scale()

@@ -17,7 +17,7 @@ from lstmlab.models.decoding import NearestWords
 from lstmlab.corpus.text import join_words
 from lstmlab.models.generation import generate_ids
 from lstmlab.models.predictor import NumpyNextWordPredictor
-from lstmlab.models.next_word import (build_next_word_model, compile_next_word_model, load_next_word_model,
+from lstmlab.models.next_word import (CosineLogits, build_next_word_model, compile_next_word_model, load_next_word_model,
                                output_word_vectors, prediction_model)
 from lstmlab.models.settings import NextWordSettings, TrainingSchedule
 from lstmlab.models.training import train_next_word
@@ -128,7 +128,7 @@ def test_join_words_writes_chinese_without_spaces():
 def _train(tmp_path, loss="softmax", epochs=6, callbacks=None, **options):
     ids = cyclic_stream()
     split = split_windows(len(ids), 8, 0.1, 0.05)
-    settings = NextWordSettings(loss=loss, lstm_units=32, learning_rate=0.01, **options)
+    settings = NextWordSettings(loss=loss, lstm_units=32, **{"learning_rate": 0.01, **options})
     schedule = TrainingSchedule(batch_size=32, epochs=epochs, metric_windows=200, rng_seed=3)
     return ids, split, train_next_word(ids, split, 8, word_vectors(), settings, schedule, tmp_path,
                                        extra_callbacks=callbacks, verbose=0)
@@ -294,3 +294,25 @@ def test_without_word_bias_the_head_has_no_bias_weight_and_saves_as_before(tmp_p
     np.testing.assert_allclose(load_next_word_model(tmp_path / "plain.keras").predict(windows, verbose=0),
                                model.predict(windows, verbose=0), atol=1e-6)
     np.testing.assert_array_equal(NumpyNextWordPredictor.from_model(model).output_bias, np.zeros(VOCABULARY))
+
+
+def test_the_cosine_head_has_a_finite_gradient_at_a_zero_vector():
+    """An LSTM whose input and state are zero outputs h = 0, so the Dense before the cosine head
+    outputs its bias, zero at the start: one compiled training step must leave every weight
+    finite (with ``ops.norm(x) + eps`` every weight became NaN under XLA)."""
+    keras.utils.set_random_seed(0)
+    inputs = keras.Input((4,))
+    vector = keras.layers.Dense(DIMENSIONS, kernel_initializer="zeros", name="to_vector")(inputs)
+    model = keras.Model(inputs, CosineLogits(VOCABULARY, DIMENSIONS, name="head")(vector))
+    model.get_layer("head").word_vectors.assign(word_vectors())
+    model.compile(keras.optimizers.Adam(0.01), keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+                  jit_compile=True)
+    model.train_on_batch(np.ones((8, 4), "float32"), np.arange(8))
+    assert all(np.isfinite(np.array(weight)).all() for weight in model.get_weights())
+
+
+def test_training_that_diverges_stops_with_a_clear_error(tmp_path):
+    from lstmlab.models.callbacks import TrainingDiverged
+
+    with pytest.raises(TrainingDiverged, match="training diverged"):
+        _train(tmp_path, epochs=1, optimizer="sgd", learning_rate=1e38, learning_rate_decay="none")
