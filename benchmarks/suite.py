@@ -200,6 +200,10 @@ def run_benchmarks(corpus: Path, quick: bool, work_dir: Path, command: str) -> d
         rows.append(measure(f"generate {label}", "words/s", "generate",
                             {"run_dir": str(run_dir), "method": method, "context": context,
                              "words": 200 if quick else 1000, "repeats": repeats}))
+    for context, label in (("window", "from windows"), ("carried", "state carried")):
+        rows.append(measure(f"generate: the LSTM's part alone, {label}", "words/s", "generate",
+                            {"run_dir": str(run_dir), "method": "sample", "context": context, "part": "lstm",
+                             "words": 200 if quick else 1000, "repeats": repeats}))
     import keras
 
     return {

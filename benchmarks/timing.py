@@ -91,10 +91,12 @@ def keras_training_run(ids: np.ndarray, vectors: np.ndarray, settings, batch_siz
 
 
 def generation_words_per_second(vectors: np.ndarray, method: str, words: int, repeats: int,
-                                length: int = 20, context: str = "carried") -> list[float]:
+                                length: int = 20, context: str = "carried", part: str = "all") -> list[float]:
     """Words per second of :func:`models.generation.generate_ids` with an untrained model
     (the cost does not depend on the weights' values), the state carried (one LSTM step per
-    word) or each word from its window (``length`` steps per word)."""
+    word) or each word from its window (``length`` steps per word). ``part`` "lstm" times only
+    what the two contexts do differently: the next-word vector of each new word (one step from
+    the carried state, or the whole last window), without the distribution and the pick."""
     import keras
 
     from lstmlab.models.generation import generate_ids
@@ -104,5 +106,20 @@ def generation_words_per_second(vectors: np.ndarray, method: str, words: int, re
 
     keras.utils.set_random_seed(0)
     predictor = NumpyNextWordPredictor.from_model(build_next_word_model(vectors, NextWordSettings()))
+    if part == "lstm":
+        return timed_rates(lambda: _next_vectors(predictor, words, length, context), words, repeats)
     settings = DecodingSettings(method=method, context=context)
     return timed_rates(lambda: generate_ids(predictor, [0, 1, 2], words, length, settings), words, repeats)
+
+
+def _next_vectors(predictor, words: int, length: int, context: str) -> None:
+    """The next-word vector after each of ``words`` words of a fixed text, as generation gets it."""
+    ids = (np.arange(words + length) % len(predictor.output_vectors)).astype(np.int64)
+    if context == "carried":
+        _, state = predictor.advance(ids[None, :length])
+        for word in ids[length:]:
+            _, state = predictor.advance(np.array([[word]]), state)
+            predictor.to_vectors(state[-1][0])
+    else:
+        for end in range(length, length + words):
+            predictor.predict_vectors(ids[None, end - length : end])

@@ -67,7 +67,8 @@ def test_quick_bench_measures_every_row(tmp_path, capsys):
     for name in ("fix-encoding", "segment, 1 worker", "word2vec (blog settings, 15 epochs)",
                  "train keras default preset (every position, softmax, Adam), batch 128",
                  "generate nearest word (the blog's), from windows", "generate default sampling, from windows",
-                 "generate default sampling, state carried",
+                 "generate default sampling, state carried", "generate: the LSTM's part alone, from windows",
+                 "generate: the LSTM's part alone, state carried",
                  f"train jax default, 1 process x {cores} threads", "train jax blog preset (MSE, SGD), batch 10"):
         row = rows[name]
         assert row["median"] > 0 and row["low"] <= row["median"] <= row["high"], name
