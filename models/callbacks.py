@@ -16,6 +16,10 @@ from lstmlab.models.progress import Progress
 logger = logging.getLogger(__name__)
 
 
+class TrainingDiverged(ValueError):
+    """The weights became NaN or infinite: the held-out figures cannot be measured."""
+
+
 class HeldOutMetrics(keras.callbacks.Callback):
     """After each epoch, score the word after each held-out window of ``length`` words.
 
@@ -77,10 +81,6 @@ class HeldOutMetrics(keras.callbacks.Callback):
         trained_nll = held_out.negative_log_likelihood(predictor.scale)
         predictor.scale = held_out.fitted_scale(start=predictor.scale)
         return {"heldout_scale": predictor.scale, "heldout_perplexity_trained_scale": float(np.exp(trained_nll))}
-
-
-class TrainingDiverged(ValueError):
-    """The weights became NaN or infinite: the held-out figures cannot be measured."""
 
 
 def describe_figures(figures: dict[str, float]) -> str:
