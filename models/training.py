@@ -1,6 +1,7 @@
 """Train the next-word model from an id stream, with resumable epochs and a best checkpoint.
 
-``train_next_word`` takes plain values and writes only into ``work_dir``:
+``train_next_word`` takes plain values and writes only into ``work_dir``, every file under a
+temporary name renamed into place (:mod:`models.checkpoints`):
 
 * ``work_dir/backup/`` — Keras ``BackupAndRestore`` state (weights, optimizer, epoch) after
   every finished epoch; a killed run started again continues from there. Removed when
@@ -26,6 +27,8 @@ import numpy as np
 from lstmlab.corpus.windows import WindowSplit
 from lstmlab.models.callbacks import HeldOutMetrics
 from lstmlab.models.carried_lstm import copy_weights_without_state
+from lstmlab.models.checkpoints import (AtomicBackupAndRestore, BestCheckpoint, EpochHistory, comparison,
+                                        read_json)
 from lstmlab.models.distributed import Shard, check_batch_size
 from lstmlab.models.next_word import (build_next_word_model, compile_next_word_model, reset_lstm_states,
                                       set_cosine_scale)
@@ -43,53 +46,9 @@ def monitored_metric(settings: NextWordSettings) -> tuple[str, str]:
     return ("heldout_perplexity", "min") if settings.loss == "softmax" else ("heldout_top10", "max")
 
 
-def _comparison(mode: str):
-    """``np.less`` for ``mode`` "min", ``np.greater`` for "max": is a figure better than another."""
-    return np.less if mode == "min" else np.greater
-
-
-class _RememberBest(keras.callbacks.Callback):
-    """Writes the best monitored value so far to a JSON file after each epoch."""
-
-    def __init__(self, path: Path, monitor: str, mode: str, best: float | None) -> None:
-        super().__init__()
-        self.path, self.monitor, self.better = path, monitor, _comparison(mode)
-        self.best = best
-
-    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
-        logs = logs or {}
-        value = logs.get(self.monitor)
-        if value is not None and (self.best is None or self.better(value, self.best)):
-            self.best = float(value)
-            best = {self.monitor: self.best, "epoch": epoch + 1}
-            if "heldout_scale" in logs:
-                best["scale"] = float(logs["heldout_scale"])
-            self.path.write_text(json.dumps(best), encoding="utf-8")
-
-
-class _EpochHistory(keras.callbacks.Callback):
-    """Appends each finished epoch's logs to a JSON file, so a resumed run reports every epoch."""
-
-    def __init__(self, path: Path) -> None:
-        super().__init__()
-        self.path = path
-
-    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
-        history = read_history(self.path)
-        for key, value in (logs or {}).items():
-            history.setdefault(key, []).append(float(value))
-        self.path.write_text(json.dumps(history), encoding="utf-8")
-
-
 def read_history(path: Path) -> dict[str, list[float]]:
     """The per-epoch logs written by training so far (empty before the first epoch)."""
-    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
-
-
-def _read_best(path: Path) -> dict:
-    """What :class:`_RememberBest` wrote: the best value of the monitored figure, its epoch and,
-    when calibrated, the fitted scale (empty before the first epoch)."""
-    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    return read_json(path)
 
 
 class ResetStatesEachEpoch(keras.callbacks.Callback):
@@ -194,17 +153,15 @@ def train_next_word(ids: np.ndarray, split: WindowSplit, length: int, word_vecto
     metric_starts = np.sort(rng.choice(split.validation_starts, metric_count, replace=False))
     monitor, mode = monitored_metric(settings)
     best_path, best_json = work_dir / "best.keras", work_dir / "best.json"
-    best_so_far = _read_best(best_json).get(monitor)
+    best_so_far = read_json(best_json).get(monitor)
     calibrate = settings.loss == "softmax" and settings.calibrate_scale
     held_out = HeldOutMetrics(ids, metric_starts, length, calibrate=calibrate, excluded=unscored,
                               continuous_from=split.validation_boundary if settings.carry_state else None)
     snapshots = work_dir / "snapshots"
     callbacks = ([ResetStatesEachEpoch()] if settings.carry_state else []) + [held_out] + ([EpochSnapshots(snapshots)] if schedule.average_epochs else []) + [
-        keras.callbacks.BackupAndRestore(str(work_dir / "backup")),
-        keras.callbacks.ModelCheckpoint(str(best_path), monitor=monitor, mode=mode, save_best_only=True,
-                                        initial_value_threshold=best_so_far),
-        _RememberBest(best_json, monitor, mode, best_so_far),
-        _EpochHistory(work_dir / "history.json"),
+        AtomicBackupAndRestore(str(work_dir / "backup")),
+        BestCheckpoint(best_path, best_json, monitor, mode, best_so_far),
+        EpochHistory(work_dir / "history.json"),
     ]
     if schedule.early_stopping:
         callbacks.append(keras.callbacks.EarlyStopping(monitor=monitor, mode=mode, patience=schedule.patience))
@@ -229,10 +186,10 @@ def _keep_best_weights(model: keras.Model, work_dir: Path, history: dict, held_o
     """Leave in ``model`` the best of the best epoch (``work_dir/best.keras``) and, with
     ``average``, the averages of the last epochs' snapshots; ``history`` holds every epoch's
     logs. Returns what was kept (see :func:`train_next_word`)."""
-    best, epochs = _read_best(work_dir / "best.json"), len(history.get("loss", []))
+    best, epochs = read_json(work_dir / "best.json"), len(history.get("loss", []))
     if average:
         winner = keep_best_average(model, work_dir / "snapshots", epochs, held_out.measure, monitor,
-                                   _comparison(mode), best)
+                                   comparison(mode), best)
         if winner is not None:
             logger.info("kept the average of epochs %d-%d", winner["first_epoch"], winner["last_epoch"])
             return winner

@@ -16,12 +16,13 @@ validation window against 111.7 for the best single epoch::
 from __future__ import annotations
 
 import logging
-import os
 from pathlib import Path
 from typing import Callable
 
 import keras
 import numpy as np
+
+from lstmlab.models.checkpoints import write_atomically
 
 logger = logging.getLogger(__name__)
 
@@ -45,12 +46,8 @@ class EpochSnapshots(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
-        temporary = self.folder / f"epoch-{epoch + 1:03d}.partial.npz"
-        try:
-            np.savez(temporary, *self.model.get_weights())
-            os.replace(temporary, snapshot_path(self.folder, epoch + 1))
-        finally:  # a failed write (a full disk) leaves no half snapshot behind
-            temporary.unlink(missing_ok=True)
+        weights = self.model.get_weights()
+        write_atomically(snapshot_path(self.folder, epoch + 1), lambda temporary: np.savez(temporary, *weights), ".npz")
 
 
 def snapshot_path(folder: Path, epoch: int) -> Path:

@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import keras
 import numpy as np
@@ -205,6 +206,30 @@ def test_killed_training_resumes_from_last_finished_epoch(tmp_path):
     assert start.first_epoch == 2 and len(history["loss"]) == 4  # epochs 1 and 2 restored, history kept
     assert start.iterations == 2 * steps_per_epoch  # with the optimizer's state
     assert not (tmp_path / "backup").exists()
+
+
+def test_a_kill_while_the_backup_is_written_leaves_the_last_complete_one(tmp_path, monkeypatch):
+    """The second epoch's backup dies halfway through writing its weights (as under kill -9):
+    the run started again resumes from the first epoch's backup. Keras' own BackupAndRestore
+    wrote in place, and the next run could not open the half-written file."""
+    save_weights, calls = keras.Model.save_weights, []
+
+    def dies_halfway(model, filepath, *args, **kwargs):
+        calls.append(filepath)
+        if len(calls) == 2:
+            Path(filepath).write_bytes(b"\x89HDF\r\n\x1a\n half a file")
+            raise KeyboardInterrupt("killed while writing")
+        return save_weights(model, filepath, *args, **kwargs)
+
+    monkeypatch.setattr(keras.Model, "save_weights", dies_halfway)
+    with pytest.raises(KeyboardInterrupt):
+        _train(tmp_path, epochs=3)
+    monkeypatch.setattr(keras.Model, "save_weights", save_weights)
+    assert sorted(path.name for path in (tmp_path / "backup").iterdir()) == ["latest.weights.h5",
+                                                                              "training_metadata.json"]
+    start = _RecordStart()
+    _, _, (_, history) = _train(tmp_path, epochs=3, callbacks=[start])
+    assert start.first_epoch == 1 and len(history["loss"]) == 3
 
 
 class _KillAfterEpoch(keras.callbacks.Callback):
