@@ -179,6 +179,8 @@ class NumpyNextWordPredictor:
         logits -= logits.max(axis=1, keepdims=True)
         exponentials = np.exp(logits)
         totals = exponentials.sum(axis=1)
+        if not np.isfinite(totals).all():  # NaN logits would rank every target first
+            raise ValueError("the model's logits are not finite (NaN or infinite weights); its figures cannot be scored")
         log_probabilities = logits[rows, targets] - np.log(totals)
         if with_distributions:
             exponentials /= totals[:, None]

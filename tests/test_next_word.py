@@ -336,6 +336,18 @@ def test_the_cosine_head_has_a_finite_gradient_at_a_zero_vector():
     assert all(np.isfinite(np.array(weight)).all() for weight in model.get_weights())
 
 
+def test_a_model_with_nan_logits_is_not_scored():
+    """NaN logits compare false with everything, so each target's rank would come out 0 and a
+    broken model would score top-1 100%."""
+    keras.utils.set_random_seed(0)
+    predictor = NumpyNextWordPredictor.from_model(build_next_word_model(word_vectors(), NextWordSettings(lstm_units=8)))
+    windows = np.random.default_rng(2).integers(0, VOCABULARY, size=(5, 12)).astype(np.int32)
+    assert np.isfinite(predictor.score_windows(windows[:, :-1], windows[:, -1]).perplexity)
+    predictor.scale = float("nan")
+    with pytest.raises(ValueError, match="logits are not finite"):
+        predictor.score_windows(windows[:, :-1], windows[:, -1])
+
+
 def test_training_that_diverges_stops_with_a_clear_error(tmp_path):
     from lstmlab.models.callbacks import TrainingDiverged
 
