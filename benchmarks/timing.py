@@ -113,13 +113,14 @@ def generation_words_per_second(vectors: np.ndarray, method: str, words: int, re
 
 
 def _next_vectors(predictor, words: int, length: int, context: str) -> None:
-    """The next-word vector after each of ``words`` words of a fixed text, as generation gets it."""
-    ids = (np.arange(words + length) % len(predictor.output_vectors)).astype(np.int64)
-    if context == "carried":
-        _, state = predictor.advance(ids[None, :length])
-        for word in ids[length:]:
-            _, state = predictor.advance(np.array([[word]]), state)
-            predictor.to_vectors(state[-1][0])
-    else:
-        for end in range(length, length + words):
-            predictor.predict_vectors(ids[None, end - length : end])
+    """The next-word vector after each of ``words`` words of a fixed text, as generation gets
+    them (:class:`models.generation.Contexts`, one sequence)."""
+    from lstmlab.models.generation import Contexts
+
+    ids = (np.arange(words + length) % len(predictor.output_vectors)).tolist()
+    history = ids[:length]
+    contexts = Contexts(predictor, [history], length, carried=context == "carried")
+    for word in ids[length:]:
+        contexts.vectors([history])
+        history.append(word)
+        contexts.extend([0], [word])

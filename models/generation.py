@@ -200,15 +200,6 @@ def nucleus(log_probabilities: np.ndarray, top_k: int, top_p: float,
     return keep, kept / kept.sum()
 
 
-def truncated_probabilities(log_probabilities: np.ndarray, top_k: int, top_p: float,
-                            candidates: int = 512) -> np.ndarray:
-    """:func:`nucleus` as a distribution over every word (V,): zero outside the kept words."""
-    ids, kept = nucleus(log_probabilities, top_k, top_p, candidates)
-    out = np.zeros(len(log_probabilities))
-    out[ids] = kept
-    return out
-
-
 def draw(ids: np.ndarray, probabilities: np.ndarray, rng: np.random.Generator) -> int:
     """One of ``ids`` (K,), ascending, drawn with ``probabilities`` (K,): the word that
     ``rng.choice(V, p=...)`` would draw from the same probabilities spread over all V words
@@ -228,7 +219,7 @@ def _windows(histories: list[list[int]], window_length: int) -> np.ndarray:
     return np.asarray([history[-window_length:] for history in histories], dtype=np.int64)
 
 
-class _Contexts:
+class Contexts:
     """What the model has read of each sequence being generated, and its next-word vectors.
 
     Carried: the LSTM state after each history (rows of (B, H) arrays per layer), advanced one
@@ -287,7 +278,7 @@ def generate_many(predictor: NumpyNextWordPredictor, seeds: list[list[int]], len
     rng = np.random.default_rng(settings.rng_seed)
     histories = [list(seed) for seed in seeds]
     generations = [Generation([], []) for _ in seeds]
-    contexts = _Contexts(predictor, histories, window_length, settings.context == "carried")
+    contexts = Contexts(predictor, histories, window_length, settings.context == "carried")
     indexes = [NgramIndex(settings.no_repeat_ngram, history) for history in histories]
     for _ in range(length):
         vectors = contexts.vectors(histories)
@@ -313,7 +304,7 @@ def beam_search(predictor: NumpyNextWordPredictor, seed_ids: list[int], length: 
     step (scores: summed log-probabilities with the repetition penalty and the bans of
     :func:`adjusted`; the finished beams are ranked by score / length ** ``length_penalty``)."""
     beams: list[tuple[float, list[int], list[float], int]] = [(0.0, list(seed_ids), [], 0)]
-    contexts = _Contexts(predictor, [list(seed_ids)], window_length, settings.context == "carried")
+    contexts = Contexts(predictor, [list(seed_ids)], window_length, settings.context == "carried")
     for _ in range(length):
         vectors = contexts.vectors([history for _, history, _, _ in beams])
         model_log_p = predictor.log_probabilities(vectors)

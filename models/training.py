@@ -16,7 +16,6 @@ temporary name renamed into place (:mod:`models.checkpoints`):
 from __future__ import annotations
 
 import dataclasses
-import json
 import logging
 from pathlib import Path
 from typing import Sequence
@@ -44,11 +43,6 @@ def monitored_metric(settings: NextWordSettings) -> tuple[str, str]:
     """The held-out figure that picks the saved epoch, and whether lower or higher is better:
     perplexity for the softmax model, top-10 for the regression models (no distribution)."""
     return ("heldout_perplexity", "min") if settings.loss == "softmax" else ("heldout_top10", "max")
-
-
-def read_history(path: Path) -> dict[str, list[float]]:
-    """The per-epoch logs written by training so far (empty before the first epoch)."""
-    return read_json(path)
 
 
 class ResetStatesEachEpoch(keras.callbacks.Callback):
@@ -143,7 +137,7 @@ def train_next_word(ids: np.ndarray, split: WindowSplit, length: int, word_vecto
     model = build_next_word_model(word_vectors, settings, length, word_counts=word_counts,
                                   batch_size=schedule.batch_size, for_training=True)
     target_vectors = None if settings.loss == "softmax" else word_vectors
-    epochs_done = len(read_history(work_dir / "history.json").get("loss", []))
+    epochs_done = len(read_json(work_dir / "history.json").get("loss", []))
     train_batches, validation_batches = training_batches(ids, split, length, settings, schedule, target_vectors,
                                                          shard, first_epoch=epochs_done, word_counts=word_counts)
     compile_next_word_model(model, settings, total_steps=len(train_batches) * schedule.epochs,
@@ -168,7 +162,7 @@ def train_next_word(ids: np.ndarray, split: WindowSplit, length: int, word_vecto
     callbacks.extend(extra_callbacks or [])
     model.fit(train_batches, validation_data=validation_batches, epochs=schedule.epochs, callbacks=callbacks,
               verbose=verbose, shuffle=False)
-    history = read_history(work_dir / "history.json")
+    history = read_json(work_dir / "history.json")
     history["kept"] = _keep_best_weights(model, work_dir, history, held_out, monitor, mode,
                                          average=schedule.average_epochs)
     if calibrate and "heldout_scale" in history["kept"]:

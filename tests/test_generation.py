@@ -6,8 +6,8 @@ import keras
 import numpy as np
 import pytest
 
-from lstmlab.models.generation import (TextPairs, adjusted, banned_by_ngram, beam_search, generate, generate_ids,
-                               truncated_probabilities)
+from lstmlab.models.generation import (TextPairs, adjusted, banned_by_ngram, beam_search, draw, generate,
+                                       generate_ids, nucleus)
 from lstmlab.models.next_word import build_next_word_model, output_word_vectors, prediction_model
 from lstmlab.models.numpy_lstm import NumpyLSTM
 from lstmlab.models.predictor import NumpyNextWordPredictor
@@ -40,6 +40,15 @@ def test_distribution_is_softmax_of_scaled_cosines_plus_biases_over_temperature(
         probabilities = np.exp(predictor.log_probabilities(vectors, temperature))
         np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, atol=1e-9)
         np.testing.assert_allclose(probabilities, expected, rtol=1e-5)
+
+
+def truncated_probabilities(log_probabilities: np.ndarray, top_k: int, top_p: float,
+                            candidates: int = 512) -> np.ndarray:
+    """:func:`nucleus` as a distribution over every word (V,): zero outside the kept words."""
+    ids, kept = nucleus(log_probabilities, top_k, top_p, candidates)
+    out = np.zeros(len(log_probabilities))
+    out[ids] = kept
+    return out
 
 
 def test_top_p_keeps_the_smallest_set_reaching_p():
@@ -209,10 +218,8 @@ def test_generation_never_writes_a_word_never_predicted(method):
 
 
 def test_sorting_only_the_likeliest_words_keeps_the_same_nucleus():
-    """truncated_probabilities sorts only its 512 likeliest candidates when they hold top_p: the
+    """nucleus sorts only its 512 likeliest candidates when they hold top_p: the
     result is the full sort's, for peaked and flat distributions, with and without top_k."""
-    from lstmlab.models.generation import truncated_probabilities
-
     rng = np.random.default_rng(0)
     for _ in range(200):
         log_p = rng.normal(scale=rng.choice([0.5, 2.0, 5.0]), size=3000)
@@ -227,8 +234,6 @@ def test_sorting_only_the_likeliest_words_keeps_the_same_nucleus():
 def test_drawing_from_the_nucleus_picks_what_a_choice_over_every_word_picks():
     """Sampling draws from the kept words alone (models.generation.draw); with the same random
     numbers it picks the word that numpy's choice over the whole (V,) distribution picks."""
-    from lstmlab.models.generation import draw, nucleus, truncated_probabilities
-
     rng = np.random.default_rng(1)
     for seed in range(300):
         log_p = rng.normal(scale=rng.choice([0.5, 2.0, 5.0]), size=3000)
